@@ -1,0 +1,125 @@
+"""The capture loop: read a frame, stamp it, PUSH it without ever blocking."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import zmq
+
+from capture_proc.config import CaptureConfig
+from capture_proc.sources import Source, SourceError, open_source
+from supervisor.child import (
+    EXIT_CONFIG,
+    EXIT_CRASH,
+    EXIT_OK,
+    Heartbeat,
+    StopFlag,
+    die_with_parent,
+    load_config,
+    setup_logging,
+)
+from uplink_frame import Frame, encode
+
+logger = logging.getLogger(__name__)
+
+
+class Publisher:
+    """Owns the PUSH socket; a full high-water mark drops the frame and counts it."""
+
+    def __init__(self, ctx: zmq.Context[Any], config: CaptureConfig) -> None:
+        self.counters = {"captured": 0, "sent": 0, "dropped.hwm": 0}
+        self._sock = ctx.socket(zmq.PUSH)
+        self._sock.linger = 0
+        self._sock.sndhwm = config.hwm_frames
+        self._sock.bind(config.endpoint)
+
+    def wait_for_peer(self, timeout_s: float, heartbeat: Heartbeat, stop: StopFlag) -> bool:
+        """A PUSH socket is writable only once a sender is attached."""
+        deadline = time.monotonic() + timeout_s
+        while not stop.requested and time.monotonic() < deadline:
+            if self._sock.poll(50, zmq.POLLOUT):
+                return True
+            self.beat(heartbeat, {})
+        return False
+
+    def publish(self, frame: Frame) -> None:
+        self.counters["captured"] += 1
+        try:
+            self._sock.send(encode(frame), zmq.NOBLOCK)
+        except zmq.Again:
+            self.counters["dropped.hwm"] += 1
+        else:
+            self.counters["sent"] += 1
+
+    def beat(self, heartbeat: Heartbeat, info: dict[str, Any], final: bool = False) -> None:
+        if final or heartbeat.due(time.monotonic()):
+            heartbeat.send(self.counters, info=info, final=final)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def capture(config: CaptureConfig, source: Source, stop: StopFlag, ctx: zmq.Context[Any]) -> None:
+    heartbeat = Heartbeat(ctx, config.child)
+    publisher = Publisher(ctx, config)
+    seq = config.seq_start
+    try:
+        if not publisher.wait_for_peer(config.wait_peer_ms / 1000, heartbeat, stop):
+            logger.warning("capture: no sender attached after %d ms", config.wait_peer_ms)
+        t0_mono, t0_wall = time.monotonic(), time.time()
+        while not stop.requested:
+            offset = (seq - config.seq_start) * config.frame_s
+            if config.pace and not source.paced_by_device:
+                _sleep_until(t0_mono + offset + config.frame_s, stop)
+                if stop.requested:
+                    break
+            audio = source.read(seq)
+            if audio is None:
+                logger.info("capture: source %s ended after seq %d", config.source, seq - 1)
+                break
+            t_capture = t0_wall + offset if config.pace else time.time() - config.frame_s
+            publisher.publish(
+                Frame(config.stream, seq, t_capture, config.rate, config.channels, audio)
+            )
+            seq += 1
+            publisher.beat(heartbeat, {"next_seq": seq})
+    finally:
+        publisher.beat(heartbeat, {"next_seq": seq, "ended": not stop.requested}, final=True)
+        publisher.close()
+        heartbeat.close()
+
+
+def _sleep_until(deadline: float, stop: StopFlag) -> None:
+    while not stop.requested:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        time.sleep(min(remaining, 0.1))
+
+
+def main(config_path: str) -> None:
+    """Entry point of ``python -m capture_proc``: exits 0, 1 (crash) or 2 (bad source)."""
+    config = load_config(CaptureConfig, config_path)
+    setup_logging(config.child.name)
+    die_with_parent(config.child.parent_pid)
+    stop = StopFlag()
+    stop.install()
+    try:
+        source = open_source(config.source, config.rate, config.channels, config.samples_per_frame)
+    except SourceError as exc:
+        print(f"capture: {exc}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
+    ctx: zmq.Context[Any] = zmq.Context()
+    try:
+        logger.info("capture %s started: %s", config.child.name, config.source)
+        capture(config, source, stop, ctx)
+    except Exception:
+        logger.exception("capture %s crashed", config.child.name)
+        sys.exit(EXIT_CRASH)
+    finally:
+        source.close()
+        ctx.term()
+    sys.exit(EXIT_OK)

@@ -1,0 +1,115 @@
+"""Audio sources. Each yields exactly one frame of s16le audio per ``read``.
+
+``tone`` and ``file:`` are addressed by seq so a restarted capture continues
+the same signal where real time says it should be; ``mic`` is paced by the
+device itself.
+"""
+
+from __future__ import annotations
+
+import math
+import wave
+from typing import Any, Protocol
+
+import numpy as np
+
+TONE_HZ = 440
+TONE_DBFS = -6.0
+
+
+class SourceError(Exception):
+    """The source cannot be opened as asked; the text tells the user what to do."""
+
+
+class Source(Protocol):
+    paced_by_device: bool
+
+    def read(self, seq: int) -> bytes | None:
+        """Audio of frame ``seq``, or None when the source has ended."""
+
+    def close(self) -> None: ...
+
+
+def tone_samples(seq: int, samples: int, rate: int, hz: int = TONE_HZ) -> np.ndarray[Any, Any]:
+    """The deterministic test tone: sample n is round(A*sin(2*pi*hz*n/rate)), A at -6 dBFS.
+
+    n is reduced modulo the tone's exact period so the result does not drift
+    after hours of float error.
+    """
+    period = rate // math.gcd(hz, rate)
+    n = (np.arange(samples, dtype=np.int64) + seq * samples) % period
+    amplitude = 32767 * 10 ** (TONE_DBFS / 20)
+    return np.round(amplitude * np.sin(2 * np.pi * hz * n / rate)).astype("<i2")
+
+
+class ToneSource:
+    paced_by_device = False
+
+    def __init__(self, hz: int, rate: int, channels: int, samples: int) -> None:
+        if not 1 <= hz < rate // 2:
+            raise SourceError(f"tone frequency {hz} Hz must be between 1 and {rate // 2 - 1}")
+        self.hz, self.rate, self.channels, self.samples = hz, rate, channels, samples
+
+    def read(self, seq: int) -> bytes:
+        mono = tone_samples(seq, self.samples, self.rate, self.hz)
+        return np.repeat(mono, self.channels).tobytes()
+
+    def close(self) -> None:
+        pass
+
+
+class FileSource:
+    """A 16-bit PCM WAV; the last partial frame is padded with silence."""
+
+    paced_by_device = False
+
+    def __init__(self, path: str, rate: int, channels: int, samples: int) -> None:
+        try:
+            self._wav = wave.open(path, "rb")
+        except (OSError, EOFError, wave.Error) as exc:
+            raise SourceError(f"cannot read WAV file {path}: {exc}") from None
+        width, file_rate, file_ch = (
+            self._wav.getsampwidth(),
+            self._wav.getframerate(),
+            self._wav.getnchannels(),
+        )
+        if width != 2:
+            self._wav.close()
+            raise SourceError(f"{path} has {8 * width}-bit samples; only 16-bit PCM WAV works")
+        if (file_rate, file_ch) != (rate, channels):
+            self._wav.close()
+            raise SourceError(
+                f"{path} is {file_rate} Hz {file_ch} ch; run with "
+                f"--rate {file_rate} --channels {file_ch}"
+            )
+        self.samples, self.channels = samples, channels
+
+    def read(self, seq: int) -> bytes | None:
+        start = seq * self.samples
+        if start >= self._wav.getnframes():
+            return None
+        if self._wav.tell() != start:
+            self._wav.setpos(start)
+        data = self._wav.readframes(self.samples)
+        return data.ljust(self.samples * self.channels * 2, b"\0")
+
+    def close(self) -> None:
+        self._wav.close()
+
+
+def open_source(spec: str, rate: int, channels: int, samples: int) -> Source:
+    """Parse ``tone[:HZ]``, ``file:PATH.wav`` or ``mic[:DEVICE]`` and open it."""
+    kind, _, arg = spec.partition(":")
+    if kind == "tone":
+        try:
+            hz = int(arg) if arg else TONE_HZ
+        except ValueError:
+            raise SourceError(f"tone:{arg}: frequency must be a whole number of Hz") from None
+        return ToneSource(hz, rate, channels, samples)
+    if kind == "file" and arg:
+        return FileSource(arg, rate, channels, samples)
+    if kind == "mic":
+        from capture_proc.mic import MicSource  # PyAudio loads only when a mic is asked for
+
+        return MicSource(arg or None, rate, channels, samples)
+    raise SourceError(f"unknown source {spec!r}: use tone[:HZ], file:PATH.wav or mic[:DEVICE]")

@@ -1,0 +1,146 @@
+"""The Socket.IO server: validate, write, ack; counters out by heartbeat and stats.json."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import socketio
+import zmq
+from aiohttp import web
+
+from receiver.config import ReceiverConfig
+from receiver.sink import StreamSink
+from supervisor.child import (
+    EXIT_CRASH,
+    EXIT_OK,
+    Heartbeat,
+    die_with_parent,
+    load_config,
+    setup_logging,
+)
+from uplink_frame import FrameError, from_dict
+
+logger = logging.getLogger(__name__)
+_OVERHEAD_BYTES = 4096  # Socket.IO framing around the audio attachment
+
+
+class Receiver:
+    def __init__(self, config: ReceiverConfig) -> None:
+        self.config = config
+        self.out_dir = Path(config.out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.sinks: dict[str, StreamSink] = {}
+        self.counters = {"frames": 0, "bad_frame": 0, "clients": 0}
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            # one event at a time, in arrival order: frames are written in the
+            # order they came and a slow disk slows the acks (backpressure)
+            async_handlers=False,
+            max_http_buffer_size=config.max_message_bytes + _OVERHEAD_BYTES,
+            transports=["websocket"],
+        )
+        self.sio.on(config.event, self.on_frame)
+        self.sio.on("connect", self.on_connect)
+
+    async def on_connect(self, sid: str, environ: Any, auth: Any = None) -> None:
+        self.counters["clients"] += 1
+
+    async def on_frame(self, sid: str, data: Any = None) -> dict[str, Any]:
+        try:
+            frame = from_dict(data, self.config.max_message_bytes)
+            sink = self.sinks.get(frame.stream) or self._open(frame)
+            sink.write(frame)
+        except FrameError as exc:
+            self.counters["bad_frame"] += 1
+            return {"ok": False, "error": str(exc)[:200]}
+        self.counters["frames"] += 1
+        return {"ok": True}
+
+    def _open(self, frame: Any) -> StreamSink:
+        if len(self.sinks) >= self.config.max_streams:
+            raise FrameError(f"more than {self.config.max_streams} streams")
+        path = self.out_dir / f"{frame.stream}.wav"
+        sink = StreamSink(path, frame, self.config.max_gap_fill_s)
+        self.sinks[frame.stream] = sink
+        logger.info("receiver %d: new stream %s -> %s", os.getpid(), frame.stream, path)
+        return sink
+
+    def stats(self) -> dict[str, Any]:
+        streams = {
+            name: {**sink.counts, "first_seq": sink.first_seq, "next_seq": sink.expected}
+            for name, sink in self.sinks.items()
+        }
+        return {**self.counters, "streams": streams}
+
+    def close(self) -> None:
+        for sink in self.sinks.values():
+            sink.close()
+        stats_path = self.out_dir / "stats.json"
+        stats_path.write_text(json.dumps(self.stats(), indent=2))
+
+
+async def serve(config: ReceiverConfig) -> None:
+    """Serve until SIGTERM/SIGINT, then close every WAV and write stats.json."""
+    receiver = Receiver(config)
+    app = web.Application()
+    receiver.sio.attach(app)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
+    await site.start()
+    port = runner.addresses[0][1]
+    print(f"receiver listening on http://{config.host}:{port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    ctx: zmq.Context[Any] = zmq.Context()
+    heartbeat = Heartbeat(ctx, config.child) if config.child else None
+    try:
+        while not stop.is_set():
+            if heartbeat:
+                heartbeat.send(_flat(receiver.stats()), info={"port": port})
+            interval = heartbeat.interval_s if heartbeat else 1.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+    finally:
+        await runner.cleanup()
+        receiver.close()
+        if heartbeat:
+            heartbeat.send(_flat(receiver.stats()), info={"port": port}, final=True)
+            heartbeat.close()
+        ctx.term()
+
+
+def _flat(stats: dict[str, Any]) -> dict[str, int]:
+    totals = {k: v for k, v in stats.items() if isinstance(v, int)}
+    for counts in stats["streams"].values():
+        for key in ("missing", "duplicates", "out_of_order", "gap_filled"):
+            totals[key] = totals.get(key, 0) + counts[key]
+    return totals
+
+
+def main(config_path: str | None, host: str, port: int, out_dir: str) -> None:
+    """Run the reference receiver (supervised with --config, or on its own)."""
+    if config_path:
+        config = load_config(ReceiverConfig, config_path)
+        assert config.child is not None
+        setup_logging(config.child.name)
+        die_with_parent(config.child.parent_pid)
+    else:
+        config = ReceiverConfig(child=None, out_dir=out_dir, host=host, port=port)
+        setup_logging("receiver")
+    try:
+        asyncio.run(serve(config))
+    except Exception:
+        logger.exception("receiver crashed")
+        sys.exit(EXIT_CRASH)
+    sys.exit(EXIT_OK)

@@ -1,0 +1,112 @@
+"""The Socket.IO link: websocket only, our own reconnect policy, prunable acks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+
+logger = logging.getLogger(__name__)
+
+
+class _Client(socketio.AsyncClient):  # type: ignore[misc]
+    """Remembers the ack id of the last emit so an overdue callback can be dropped.
+
+    python-socketio keeps every ack callback until the ack arrives or the link
+    drops; behind a server that never acks that dict would grow forever.
+    """
+
+    last_ack_id = 0
+
+    def _generate_ack_id(self, namespace: str | None, callback: Any) -> int:
+        ack_id: int = super()._generate_ack_id(namespace, callback)
+        self.last_ack_id = ack_id
+        return ack_id
+
+
+def backoff_delays(initial_s: float, cap_s: float) -> Any:
+    """Doubling, capped, with full jitter on the upper half (as python-socketio does)."""
+    delay = initial_s
+    while True:
+        yield delay * (0.5 + random.random() / 2)
+        delay = min(delay * 2, cap_s)
+
+
+class Link:
+    def __init__(
+        self,
+        url: str,
+        connect_timeout_s: float,
+        backoff: tuple[float, float],
+        on_up: Callable[[], None],
+        on_down: Callable[[], None],
+    ) -> None:
+        self.url = url
+        self.connect_timeout_s = connect_timeout_s
+        self.backoff = backoff
+        self.reconnects = 0
+        self._client = _Client(reconnection=False, handle_sigint=False)
+        self._down = asyncio.Event()
+        self._down.set()
+        self._on_up, self._on_down = on_up, on_down
+        self._client.on("connect", self._connected)
+        self._client.on("disconnect", self._disconnected)
+
+    async def _connected(self) -> None:
+        logger.info("sender %d connected to %s", os.getpid(), self.url)
+        self._down.clear()
+        self._on_up()
+
+    async def _disconnected(self, reason: Any = None) -> None:
+        if reason != socketio.AsyncClient.reason.CLIENT_DISCONNECT:
+            logger.warning("sender %d lost %s (%s)", os.getpid(), self.url, reason)
+        self._down.set()
+        self._on_down()
+
+    async def keep_connected(self) -> None:
+        """Connect, and reconnect with backoff whenever the link drops; runs until cancelled."""
+        delays = backoff_delays(*self.backoff)
+        while True:
+            await self._down.wait()
+            try:
+                await asyncio.wait_for(
+                    self._client.connect(
+                        self.url, transports=["websocket"], wait_timeout=self.connect_timeout_s
+                    ),
+                    self.connect_timeout_s + 1,
+                )
+            except (socketio.exceptions.ConnectionError, TimeoutError, OSError) as exc:
+                delay = next(delays)
+                logger.info("sender %d: connect to %s failed (%s), retry in %.2f s",
+                            os.getpid(), self.url, exc, delay)
+                await self._reset()
+                await asyncio.sleep(delay)
+                continue
+            self.reconnects += 1
+            delays = backoff_delays(*self.backoff)
+
+    async def _reset(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._client.disconnect()
+        self._down.set()
+
+    async def emit(self, event: str, data: dict[str, Any], callback: Callable[..., Any]) -> int:
+        """Emit asking for an ack; returns the ack id the callback is filed under."""
+        await self._client.emit(event, data, callback=callback)
+        return self._client.last_ack_id
+
+    def forget_ack(self, ack_id: int) -> None:
+        self._client.callbacks.get("/", {}).pop(ack_id, None)
+
+    @property
+    def up(self) -> bool:
+        return not self._down.is_set() and bool(self._client.connected)
+
+    async def close(self) -> None:
+        await self._reset()

@@ -1,0 +1,189 @@
+"""The sender: PULL frames, feed them to Socket.IO within the ack window, drain on stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+import zmq
+import zmq.asyncio
+
+from sender_proc.config import SenderConfig
+from sender_proc.flow import FlowControl
+from sender_proc.link import Link
+from supervisor.child import (
+    EXIT_CRASH,
+    EXIT_OK,
+    Heartbeat,
+    die_with_parent,
+    load_config,
+    setup_logging,
+)
+from uplink_frame import Frame, FrameError, decode
+
+logger = logging.getLogger(__name__)
+_DRAIN_IDLE_S = 0.2  # capture has stopped: an empty pipe for this long means it is drained
+
+
+class Sender:
+    def __init__(self, config: SenderConfig, ctx: zmq.Context[Any]) -> None:
+        self.config = config
+        self.flow = FlowControl(
+            config.window,
+            config.queue_frames,
+            config.max_latency_ms / 1000,
+            config.ack_timeout_ms / 1000,
+        )
+        self.wake = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.link = Link(
+            config.server,
+            config.connect_timeout_ms / 1000,
+            (config.backoff_initial_ms / 1000, config.backoff_max_ms / 1000),
+            on_up=self._link_up,
+            on_down=self._link_down,
+        )
+        self.heartbeat = Heartbeat(ctx, config.child)
+        self.pull = zmq.asyncio.Context.shadow(ctx.underlying).socket(zmq.PULL)
+        self.pull.linger = 0
+        self.pull.rcvhwm = config.rcvhwm_frames
+        self.pull.reconnect_ivl = 20  # capture restarts should reattach within a frame
+        for endpoint in config.endpoints:
+            self.pull.connect(endpoint)
+
+    def _link_up(self) -> None:
+        self.flow.connected = True
+        self.wake.set()
+
+    def _link_down(self) -> None:
+        self.flow.link_down()
+        self.wake.set()
+
+    async def pull_frames(self) -> None:
+        """Move frames from ZeroMQ into the bounded pending queue, until drained on stop."""
+        while True:
+            if not await self.pull.poll(_DRAIN_IDLE_S * 1000):
+                if self.stopping.is_set():
+                    return
+                continue
+            raw = await self.pull.recv()
+            try:
+                frame = decode(raw)
+            except FrameError as exc:
+                self.flow.count("bad_frame")
+                logger.debug("bad frame: %s", exc)
+                continue
+            self.flow.offer(frame)
+            self.wake.set()
+
+    async def pump(self) -> None:
+        """Emit pending frames while the window has credit."""
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.flow.can_send() and self.link.up:
+                frame = self.flow.next_frame(time.time())
+                if frame is None:
+                    break
+                await self._emit(frame)
+
+    async def _emit(self, frame: Frame) -> None:
+        holder: list[int] = []
+
+        def on_ack(*reply: Any) -> None:
+            ok = not (reply and isinstance(reply[0], dict) and reply[0].get("ok") is False)
+            if holder and self.flow.acked(holder[0], time.time(), ok):
+                self.wake.set()
+
+        ack_id = await self.link.emit(self.config.event, frame.to_dict(), on_ack)
+        holder.append(ack_id)
+        self.flow.sent(ack_id, frame, time.time())
+
+    async def expire_acks(self) -> None:
+        period = min(0.1, self.config.ack_timeout_ms / 4000)
+        while True:
+            await asyncio.sleep(period)
+            expired = self.flow.expire(time.time())
+            for ack_id in expired:
+                self.link.forget_ack(ack_id)
+            if expired:
+                self.wake.set()
+
+    async def beat(self) -> None:
+        while True:
+            self.send_heartbeat()
+            await asyncio.sleep(self.heartbeat.interval_s)
+
+    def send_heartbeat(self, final: bool = False) -> None:
+        info = {
+            "connected": self.link.up,
+            "pending": len(self.flow.pending),
+            "inflight": len(self.flow.inflight),
+            "reconnects": self.link.reconnects,
+        }
+        self.heartbeat.send(self.flow.counters, self.flow.latency.counts, info, final)
+
+    async def drain(self) -> None:
+        """After a stop: send what is held and collect its acks, within drain_ms."""
+        deadline = time.monotonic() + self.config.drain_ms / 1000
+        while time.monotonic() < deadline and not (self.flow.idle and self._pulled_all()):
+            await asyncio.sleep(0.02)
+        self.flow.abandon()
+
+    def _pulled_all(self) -> bool:
+        return self._puller is not None and self._puller.done()
+
+    _puller: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        self._puller = asyncio.create_task(self.pull_frames())
+        tasks = [
+            self._puller,
+            asyncio.create_task(self.link.keep_connected()),
+            asyncio.create_task(self.pump()),
+            asyncio.create_task(self.expire_acks()),
+            asyncio.create_task(self.beat()),
+        ]
+        await self.stopping.wait()
+        logger.info("sender %s stopping: draining", self.config.child.name)
+        await self.drain()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.link.close()
+        self.send_heartbeat(final=True)
+
+    def close(self) -> None:
+        self.pull.close()
+        self.heartbeat.close()
+
+
+async def _serve(config: SenderConfig, ctx: zmq.Context[Any]) -> None:
+    sender = Sender(config, ctx)
+    try:
+        await sender.run()
+    finally:
+        sender.close()
+
+
+def main(config_path: str) -> None:
+    """Entry point of ``python -m sender_proc``."""
+    config = load_config(SenderConfig, config_path)
+    setup_logging(config.child.name)
+    die_with_parent(config.child.parent_pid)
+    ctx: zmq.Context[Any] = zmq.Context()
+    try:
+        asyncio.run(_serve(config, ctx))
+    except Exception:
+        logger.exception("sender %s crashed", config.child.name)
+        sys.exit(EXIT_CRASH)
+    finally:
+        ctx.term()
+    sys.exit(EXIT_OK)

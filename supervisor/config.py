@@ -1,0 +1,159 @@
+"""The supervisor's one config object: defaults, then the TOML file, then flags.
+
+Every key is validated here, once; an error names the key, the value and
+what is accepted, and the CLI turns it into one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from uplink_frame import FrameError, frame_bytes
+
+
+class ConfigError(ValueError):
+    """A bad key or value; the message is the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class Options:
+    source: str = "tone"
+    server: str | None = None
+    stream: str = "main"
+    rate: int = 16000
+    channels: int = 1
+    frame_ms: float = 20.0
+    window: int = 8
+    max_latency_ms: int = 500
+    ack_timeout_ms: int = 2000
+    hwm_ms: int = 1000
+    senders: int = 1
+    event: str = "audio_data"
+    duration: float | None = None
+    report: str | None = None
+    recordings: str = "recordings"
+    run_dir: str | None = None
+    pace: bool = True
+    drain_ms: int = 3000
+    stop_timeout_ms: int = 5000
+
+    def resolved_run_dir(self) -> str:
+        if self.run_dir:
+            return self.run_dir
+        base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
+        return os.path.join(base, f"audio-uplink-{os.getuid()}")
+
+
+def _int(lo: int, hi: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ValueError(f"an integer from {lo} to {hi}")
+        return value
+
+    return parse
+
+
+def _float(lo: float, hi: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        try:
+            number = float(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not lo <= number <= hi:
+            raise ValueError(f"a number from {lo:g} to {hi:g}")
+        return number
+
+    return parse
+
+
+def _text(pattern: str, accepted: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+            raise ValueError(accepted)
+        return value
+
+    return parse
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "yes", "1"):
+        return True
+    if str(value).lower() in ("false", "no", "0"):
+        return False
+    raise ValueError("true or false")
+
+
+def _url(value: Any) -> str:
+    parsed = urlparse(str(value))
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError("an http:// or https:// URL of a Socket.IO server")
+    return str(value)
+
+
+_PATH = _text(r".+", "a path")
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "source": _text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]"),
+    "server": _url,
+    "stream": _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "1-64 characters of [A-Za-z0-9_.-]"),
+    "rate": _int(8000, 192000),
+    "channels": _int(1, 8),
+    "frame_ms": _float(2.5, 1000),
+    "window": _int(1, 1024),
+    "max_latency_ms": _int(10, 600_000),
+    "ack_timeout_ms": _int(10, 600_000),
+    "hwm_ms": _int(1, 600_000),
+    "senders": _int(1, 1),  # more than one sender comes with the scale-out work
+    "event": _text(r"[A-Za-z0-9_.:-]{1,64}", "1-64 characters of [A-Za-z0-9_.:-]"),
+    "duration": _float(0.1, 1e9),
+    "report": _PATH,
+    "recordings": _PATH,
+    "run_dir": _PATH,
+    "pace": _bool,
+    "drain_ms": _int(0, 600_000),
+    "stop_timeout_ms": _int(100, 600_000),
+}
+assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
+
+
+def load_toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+
+
+def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Options:
+    """Defaults, overridden by the file, overridden by flags; validated."""
+    values: dict[str, Any] = {}
+    for origin, source in (("config file", file_values), ("flag", flag_values)):
+        for key, raw in source.items():
+            key = key.replace("-", "_")
+            shown = f"--{key.replace('_', '-')}" if origin == "flag" else key
+            if key not in PARSERS:
+                raise ConfigError(f"unknown {origin} key {shown!r}; known keys: {', '.join(PARSERS)}")
+            try:
+                values[key] = PARSERS[key](raw)
+            except ValueError as exc:
+                if key == "senders" and str(raw).strip() not in ("", "1"):
+                    exc = ValueError("1 (several senders come with the scale-out release)")
+                raise ConfigError(f"{shown} = {raw!r}: expected {exc}") from None
+    options = Options(**values)
+    try:
+        frame_bytes(options.rate, options.frame_ms, options.channels)
+    except FrameError as exc:
+        raise ConfigError(f"frame_ms: {exc}") from None
+    return options

@@ -1,0 +1,22 @@
+"""Restart policy, in one place: doubling backoff with jitter, reset after healthy running."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass
+class Backoff:
+    initial_s: float = 0.1
+    cap_s: float = 5.0
+    healthy_after_s: float = 30.0
+    _next_s: float = 0.0
+
+    def delay(self, ran_for_s: float) -> float:
+        """Delay before restarting a child that ran for ``ran_for_s`` seconds."""
+        if ran_for_s >= self.healthy_after_s or self._next_s == 0.0:
+            self._next_s = self.initial_s
+        delay = self._next_s * random.uniform(0.8, 1.2)
+        self._next_s = min(self._next_s * 2, self.cap_s)
+        return min(delay, self.cap_s)

@@ -1,0 +1,99 @@
+"""The whole pipeline through real processes, ZeroMQ and Socket.IO."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from tests.support import (
+    Procs,
+    expected_tone,
+    poll_for,
+    read_wav,
+    run_status,
+    supervisor_cmd,
+)
+
+WINDOW = 8
+HWM_FRAMES = 50  # default hwm_ms 1000 / frame_ms 20
+
+
+def assert_report_adds_up(report: dict) -> None:
+    f = report["frames"]
+    assert f["unaccounted"] == f["captured"] - f["acked"] - sum(f["dropped"].values())
+
+
+def test_tone_arrives_bit_for_bit_and_report_adds_up(procs: Procs, run_dir: Path,
+                                                     tmp_path: Path) -> None:
+    rec, rep = tmp_path / "rec", tmp_path / "r.json"
+    proc = procs.start(supervisor_cmd(
+        "start", "--source", "tone", "--duration", "5", "--run-dir", str(run_dir),
+        "--recordings", str(rec), "--report", str(rep)), stdout=subprocess.PIPE)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert "unaccounted 0" in out
+
+    report = json.loads(rep.read_text())
+    frames = report["frames"]
+    assert frames["captured"] >= 200  # 5 s of 20 ms frames, less start-up slack
+    assert frames["unaccounted"] == 0
+    assert frames["acked"] == frames["captured"] == frames["sent"]
+    assert_report_adds_up(report)
+    assert set(report["processes"]) == {"capture", "sender-1", "receiver"}
+    assert all(p["restarts"] == 0 and p["max_rss_mb"] > 0 for p in report["processes"].values())
+    assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
+
+    params, audio = read_wav(rec / "main.wav")
+    assert (params.framerate, params.nchannels, params.sampwidth) == (16000, 1, 2)
+    assert audio == expected_tone(frames["captured"])
+    stats = json.loads((rec / "stats.json").read_text())["streams"]["main"]
+    assert stats["first_seq"] == 0 and stats["missing"] == 0 and stats["duplicates"] == 0
+
+
+def test_external_server(procs: Procs, run_dir: Path, tmp_path: Path,
+                         external_receiver: tuple[str, Path, subprocess.Popen[str]]) -> None:
+    url, out, receiver = external_receiver
+    rep = tmp_path / "r.json"
+    proc = procs.start(supervisor_cmd(
+        "start", "--server", url, "--duration", "3", "--run-dir", str(run_dir),
+        "--stream", "ext", "--report", str(rep)), stdout=subprocess.PIPE)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+
+    report = json.loads(rep.read_text())
+    assert set(report["processes"]) == {"capture", "sender-1"}
+    assert report["frames"]["unaccounted"] == 0
+    receiver.send_signal(signal.SIGTERM)
+    receiver.wait(timeout=10)
+    _, audio = read_wav(out / "ext.wav")
+    assert audio == expected_tone(report["frames"]["captured"])
+
+
+def test_sender_killed_is_restarted_and_stream_continues(procs: Procs, run_dir: Path,
+                                                         tmp_path: Path) -> None:
+    rec, rep = tmp_path / "rec", tmp_path / "r.json"
+    proc = procs.start(supervisor_cmd(
+        "start", "--duration", "6", "--run-dir", str(run_dir), "--recordings", str(rec),
+        "--report", str(rep)), stdout=subprocess.PIPE)
+    status = poll_for(lambda: run_status(run_dir).get("processes", {}).get("capture", {}).get(
+        "pid") and run_status(run_dir), timeout=30)
+    poll_for(lambda: (rec / "main.wav").exists() and (rec / "main.wav").stat().st_size > 20000,
+             timeout=20)
+    os.kill(status["processes"]["sender-1"]["pid"], signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+
+    report = json.loads(rep.read_text())
+    assert report["processes"]["sender-1"]["restarts"] == 1
+    assert "killed by SIGKILL" in report["processes"]["sender-1"]["exits"]
+    assert_report_adds_up(report)
+    frames = report["frames"]
+    assert 0 <= frames["unaccounted"] <= WINDOW + HWM_FRAMES
+    stats = json.loads((rec / "stats.json").read_text())["streams"]["main"]
+    assert stats["missing"] <= WINDOW + HWM_FRAMES + sum(frames["dropped"].values())
+    # the replacement carried the stream on to the end
+    assert stats["next_seq"] >= frames["captured"] - HWM_FRAMES
+    assert stats["frames"] >= frames["acked"] - WINDOW
