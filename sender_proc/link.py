@@ -83,8 +83,13 @@ class Link:
                 )
             except (socketio.exceptions.ConnectionError, TimeoutError, OSError) as exc:
                 delay = next(delays)
-                logger.info("sender %d: connect to %s failed (%s), retry in %.2f s",
-                            os.getpid(), self.url, exc, delay)
+                logger.info(
+                    "sender %d: connect to %s failed (%s), retry in %.2f s",
+                    os.getpid(),
+                    self.url,
+                    exc,
+                    delay,
+                )
                 await self._reset()
                 await asyncio.sleep(delay)
                 continue

@@ -7,6 +7,7 @@ library, pyzmq and msgpack so a child starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import json
@@ -162,10 +163,9 @@ class Heartbeat:
             "hist": dict(hist or {}),
             "info": {"rss_mb": rss_mb(), "cpu_s": cpu_seconds(), **(info or {})},
         }
-        try:
+        # supervisor busy or gone: the next heartbeat carries the same totals
+        with contextlib.suppress(zmq.Again):
             self._sock.send(msgpack.packb(message, use_bin_type=True), zmq.NOBLOCK)
-        except zmq.Again:
-            pass  # supervisor busy or gone: the next heartbeat carries the same totals
 
     def close(self) -> None:
         self._sock.close()

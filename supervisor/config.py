@@ -101,6 +101,12 @@ def _url(value: Any) -> str:
     return str(value)
 
 
+def _one_sender(value: Any) -> int:
+    if str(value).strip() != "1":
+        raise ValueError("1: several senders come with the scale-out release")
+    return 1
+
+
 _PATH = _text(r".+", "a path")
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "source": _text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]"),
@@ -113,7 +119,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "max_latency_ms": _int(10, 600_000),
     "ack_timeout_ms": _int(10, 600_000),
     "hwm_ms": _int(1, 600_000),
-    "senders": _int(1, 1),  # more than one sender comes with the scale-out work
+    "senders": _one_sender,
     "event": _text(r"[A-Za-z0-9_.:-]{1,64}", "1-64 characters of [A-Za-z0-9_.:-]"),
     "duration": _float(0.1, 1e9),
     "report": _PATH,
@@ -140,16 +146,15 @@ def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Opt
     """Defaults, overridden by the file, overridden by flags; validated."""
     values: dict[str, Any] = {}
     for origin, source in (("config file", file_values), ("flag", flag_values)):
-        for key, raw in source.items():
-            key = key.replace("-", "_")
+        for given, raw in source.items():
+            key = given.replace("-", "_")
             shown = f"--{key.replace('_', '-')}" if origin == "flag" else key
             if key not in PARSERS:
-                raise ConfigError(f"unknown {origin} key {shown!r}; known keys: {', '.join(PARSERS)}")
+                known = ", ".join(PARSERS)
+                raise ConfigError(f"unknown {origin} key {shown!r}; known keys: {known}")
             try:
                 values[key] = PARSERS[key](raw)
             except ValueError as exc:
-                if key == "senders" and str(raw).strip() not in ("", "1"):
-                    exc = ValueError("1 (several senders come with the scale-out release)")
                 raise ConfigError(f"{shown} = {raw!r}: expected {exc}") from None
     options = Options(**values)
     try:

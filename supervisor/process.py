@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -76,10 +77,8 @@ class Child:
 
     def signal(self, sig: int) -> None:
         if self.alive and self.proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
 
 
 def describe_exit(code: int) -> str:

@@ -15,11 +15,12 @@ from typing import Any
 import zmq
 
 from capture_proc.config import CaptureConfig
+from capture_proc.sources import SourceError, open_source
 from receiver.config import ReceiverConfig
 from sender_proc.config import SenderConfig
 from supervisor import report
-from supervisor.child import ChildSpec, decode_heartbeat
-from supervisor.config import Options
+from supervisor.child import EXIT_CONFIG, ChildSpec, decode_heartbeat
+from supervisor.config import ConfigError, Options
 from supervisor.process import Child
 from supervisor.rundir import RunDir
 from supervisor.stats import Stats
@@ -37,6 +38,7 @@ class Supervisor:
         self.signals: list[int] = []
         self.stopping = False
         self.capture_ended = False
+        self.failed: Child | None = None
         self.server = options.server or f"http://127.0.0.1:{_free_port()}"
         self.stats_sock = ctx.socket(zmq.PULL)
         self.stats_sock.linger = 0
@@ -61,23 +63,40 @@ class Supervisor:
 
     def _receiver_config(self, child: Child) -> ReceiverConfig:
         port = int(self.server.rsplit(":", 1)[1])
-        return ReceiverConfig(self._spec(child, "receiver"), self.options.recordings, port=port,
-                              event=self.options.event)
+        return ReceiverConfig(
+            self._spec(child, "receiver"),
+            self.options.recordings,
+            port=port,
+            event=self.options.event,
+        )
 
     def _sender_config(self, child: Child) -> SenderConfig:
         o = self.options
         return SenderConfig(
-            self._spec(child, "sender"), (self._capture_endpoint(),), self.server,
-            event=o.event, window=o.window, max_latency_ms=o.max_latency_ms,
-            ack_timeout_ms=o.ack_timeout_ms, frame_ms=o.frame_ms, drain_ms=o.drain_ms,
+            self._spec(child, "sender"),
+            (self._capture_endpoint(),),
+            self.server,
+            event=o.event,
+            window=o.window,
+            max_latency_ms=o.max_latency_ms,
+            ack_timeout_ms=o.ack_timeout_ms,
+            frame_ms=o.frame_ms,
+            drain_ms=o.drain_ms,
         )
 
     def _capture_config(self, child: Child) -> CaptureConfig:
         o = self.options
         return CaptureConfig(
-            self._spec(child, "capture"), o.stream, o.source, self._capture_endpoint(),
-            rate=o.rate, channels=o.channels, frame_ms=o.frame_ms, hwm_ms=o.hwm_ms,
-            pace=o.pace, seq_start=self._next_seq(),
+            self._spec(child, "capture"),
+            o.stream,
+            o.source,
+            self._capture_endpoint(),
+            rate=o.rate,
+            channels=o.channels,
+            frame_ms=o.frame_ms,
+            hwm_ms=o.hwm_ms,
+            pace=o.pace,
+            seq_start=self._next_seq(),
         )
 
     def _capture_endpoint(self) -> str:
@@ -111,7 +130,7 @@ class Supervisor:
             for child in self.children:
                 child.signal(signal.SIGKILL)
         self._finish(time.monotonic() - started)
-        return 0
+        return EXIT_CONFIG if self.failed else 0
 
     def _start_in_order(self) -> None:
         for child in self.children:
@@ -130,8 +149,9 @@ class Supervisor:
             ps = self.stats.by_name[child.name]
             if ps.seen(child.pid) and ps.info.get("connected", True):
                 return
-        logger.warning("supervisor: %s not ready after %.0f s, going on", child.name,
-                       _READY_TIMEOUT_S)
+        logger.warning(
+            "supervisor: %s not ready after %.0f s, going on", child.name, _READY_TIMEOUT_S
+        )
 
     def _tick(self) -> None:
         self._read_heartbeats(_TICK_MS)
@@ -148,13 +168,24 @@ class Supervisor:
     def _on_exit(self, child: Child, code: int, now: float) -> None:
         if self.stopping:
             return
+        if code == EXIT_CONFIG:
+            # restarting cannot fix a bad source or setting: the child said why on stderr
+            logger.error(
+                "supervisor: %s cannot run as configured (%s), stopping",
+                child.name,
+                child.last_exit,
+            )
+            self.failed = child
+            self.stopping = True
+            return
         if child is self.capture and code == 0 and self.stats.by_name["capture"].info.get("ended"):
             logger.info("supervisor: source ended, stopping")
             self.capture_ended = True
             return
         delay = child.schedule_restart(now)
-        logger.warning("supervisor: %s %s, restarting in %.2f s", child.name, child.last_exit,
-                       delay)
+        logger.warning(
+            "supervisor: %s %s, restarting in %.2f s", child.name, child.last_exit, delay
+        )
         self._write_status()
 
     def _read_heartbeats(self, timeout_ms: int) -> None:
@@ -188,8 +219,9 @@ class Supervisor:
             self._read_heartbeats(20)
         for child in children:
             if child.alive:
-                logger.warning("supervisor: %s ignored SIGTERM for %.1f s, killing",
-                               child.name, grace_s)
+                logger.warning(
+                    "supervisor: %s ignored SIGTERM for %.1f s, killing", child.name, grace_s
+                )
                 child.signal(signal.SIGKILL)
                 if child.proc:
                     child.proc.wait(timeout=5)
@@ -205,7 +237,12 @@ class Supervisor:
 
     def _write_status(self) -> None:
         status = {
-            c.name: {"pid": c.pid, "alive": c.alive, "restarts": c.restarts, "last_exit": c.last_exit}
+            c.name: {
+                "pid": c.pid,
+                "alive": c.alive,
+                "restarts": c.restarts,
+                "last_exit": c.last_exit,
+            }
             for c in self.children
         }
         tmp = self.run_dir.path / "status.json.tmp"
@@ -223,8 +260,19 @@ def _free_port() -> int:
         return port
 
 
+def check_source(options: Options) -> None:
+    """A file source's format is known before any process starts: fail fast, in one line."""
+    if options.source.startswith("file:"):
+        samples = round(options.rate * options.frame_ms / 1000)
+        try:
+            open_source(options.source, options.rate, options.channels, samples).close()
+        except SourceError as exc:
+            raise ConfigError(f"source: {exc}") from None
+
+
 def start(options: Options) -> int:
     """Run the pipeline until the duration, a signal, or the source's end; return the exit code."""
+    check_source(options)
     run_dir = RunDir(options.resolved_run_dir())
     run_dir.acquire()
     Path(options.recordings).mkdir(parents=True, exist_ok=True)

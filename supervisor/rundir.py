@@ -37,7 +37,7 @@ class RunDir:
                 f"run_dir {self.path} must be owned by you with mode 0700 "
                 f"(is uid {info.st_uid}, mode {stat.S_IMODE(info.st_mode):o})"
             )
-        lock = open(self.path / "supervisor.pid", "a+")  # noqa: SIM115 held for our lifetime
+        lock = open(self.path / "supervisor.pid", "a+")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -58,7 +58,9 @@ class RunDir:
     def _clean(self) -> None:
         """A dead supervisor's sockets and configs would confuse the new children."""
         for entry in self.path.iterdir():
-            if entry.suffix in (".sock", ".json", ".tmp") and entry.is_file() or entry.is_socket():
+            if (
+                entry.suffix in (".sock", ".json", ".tmp") and entry.is_file()
+            ) or entry.is_socket():
                 with contextlib.suppress(FileNotFoundError):
                     entry.unlink()
 

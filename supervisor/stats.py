@@ -49,7 +49,9 @@ class ProcessStats:
         return hist
 
     def cpu_s(self) -> float:
-        return self.base_cpu_s + sum(float(m["info"].get("cpu_s", 0.0)) for m in self.snapshots.values())
+        return self.base_cpu_s + sum(
+            float(m["info"].get("cpu_s", 0.0)) for m in self.snapshots.values()
+        )
 
     def seen(self, pid: int | None) -> bool:
         return pid is not None and pid in self.snapshots

@@ -36,7 +36,9 @@ def run_dir() -> Iterator[Path]:
 
 
 @pytest.fixture
-def external_receiver(procs: Procs, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
+def external_receiver(
+    procs: Procs, tmp_path: Path
+) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
     """A receiver started on its own, as a user's server would be."""
     out = tmp_path / "ext-recordings"
     proc = procs.start(

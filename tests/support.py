@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +30,9 @@ def poll_for(condition: Callable[[], Any], timeout: float, interval: float = 0.0
     raise AssertionError(f"condition not met within {timeout} s: {condition}")
 
 
-def expected_tone(frames: int, samples_per_frame: int = 320, rate: int = 16000,
-                  hz: int = 440, first_seq: int = 0) -> bytes:
+def expected_tone(
+    frames: int, samples_per_frame: int = 320, rate: int = 16000, hz: int = 440, first_seq: int = 0
+) -> bytes:
     """The documented test tone, computed here independently of capture_proc."""
     period = rate // math.gcd(hz, rate)
     n = (np.arange(frames * samples_per_frame) + first_seq * samples_per_frame) % period

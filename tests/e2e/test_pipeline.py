@@ -26,12 +26,26 @@ def assert_report_adds_up(report: dict) -> None:
     assert f["unaccounted"] == f["captured"] - f["acked"] - sum(f["dropped"].values())
 
 
-def test_tone_arrives_bit_for_bit_and_report_adds_up(procs: Procs, run_dir: Path,
-                                                     tmp_path: Path) -> None:
+def test_tone_arrives_bit_for_bit_and_report_adds_up(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
     rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = procs.start(supervisor_cmd(
-        "start", "--source", "tone", "--duration", "5", "--run-dir", str(run_dir),
-        "--recordings", str(rec), "--report", str(rep)), stdout=subprocess.PIPE)
+    proc = procs.start(
+        supervisor_cmd(
+            "start",
+            "--source",
+            "tone",
+            "--duration",
+            "5",
+            "--run-dir",
+            str(run_dir),
+            "--recordings",
+            str(rec),
+            "--report",
+            str(rep),
+        ),
+        stdout=subprocess.PIPE,
+    )
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert "unaccounted 0" in out
@@ -53,13 +67,30 @@ def test_tone_arrives_bit_for_bit_and_report_adds_up(procs: Procs, run_dir: Path
     assert stats["first_seq"] == 0 and stats["missing"] == 0 and stats["duplicates"] == 0
 
 
-def test_external_server(procs: Procs, run_dir: Path, tmp_path: Path,
-                         external_receiver: tuple[str, Path, subprocess.Popen[str]]) -> None:
+def test_external_server(
+    procs: Procs,
+    run_dir: Path,
+    tmp_path: Path,
+    external_receiver: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
     url, out, receiver = external_receiver
     rep = tmp_path / "r.json"
-    proc = procs.start(supervisor_cmd(
-        "start", "--server", url, "--duration", "3", "--run-dir", str(run_dir),
-        "--stream", "ext", "--report", str(rep)), stdout=subprocess.PIPE)
+    proc = procs.start(
+        supervisor_cmd(
+            "start",
+            "--server",
+            url,
+            "--duration",
+            "3",
+            "--run-dir",
+            str(run_dir),
+            "--stream",
+            "ext",
+            "--report",
+            str(rep),
+        ),
+        stdout=subprocess.PIPE,
+    )
     proc.communicate(timeout=60)
     assert proc.returncode == 0
 
@@ -72,16 +103,35 @@ def test_external_server(procs: Procs, run_dir: Path, tmp_path: Path,
     assert audio == expected_tone(report["frames"]["captured"])
 
 
-def test_sender_killed_is_restarted_and_stream_continues(procs: Procs, run_dir: Path,
-                                                         tmp_path: Path) -> None:
+def test_sender_killed_is_restarted_and_stream_continues(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
     rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = procs.start(supervisor_cmd(
-        "start", "--duration", "6", "--run-dir", str(run_dir), "--recordings", str(rec),
-        "--report", str(rep)), stdout=subprocess.PIPE)
-    status = poll_for(lambda: run_status(run_dir).get("processes", {}).get("capture", {}).get(
-        "pid") and run_status(run_dir), timeout=30)
-    poll_for(lambda: (rec / "main.wav").exists() and (rec / "main.wav").stat().st_size > 20000,
-             timeout=20)
+    proc = procs.start(
+        supervisor_cmd(
+            "start",
+            "--duration",
+            "6",
+            "--run-dir",
+            str(run_dir),
+            "--recordings",
+            str(rec),
+            "--report",
+            str(rep),
+        ),
+        stdout=subprocess.PIPE,
+    )
+    status = poll_for(
+        lambda: (
+            run_status(run_dir).get("processes", {}).get("capture", {}).get("pid")
+            and run_status(run_dir)
+        ),
+        timeout=30,
+    )
+    poll_for(
+        lambda: (rec / "main.wav").exists() and (rec / "main.wav").stat().st_size > 20000,
+        timeout=20,
+    )
     os.kill(status["processes"]["sender-1"]["pid"], signal.SIGKILL)
     proc.communicate(timeout=60)
     assert proc.returncode == 0

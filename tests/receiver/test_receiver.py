@@ -1,0 +1,78 @@
+"""The reference receiver against a real Socket.IO client: good frames written, bad ones counted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import socketio
+
+from tests.support import expected_tone, read_wav
+from uplink_frame import Frame
+
+
+def tone_frame(seq: int, stream: str = "t") -> dict[str, Any]:
+    audio = expected_tone(1, first_seq=seq)
+    return Frame(stream, seq, 1_700_000_000.0 + seq * 0.02, 16000, 1, audio).to_dict()
+
+
+async def exchange(url: str, payloads: list[Any]) -> list[Any]:
+    client = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+    await client.connect(url, transports=["websocket"], wait_timeout=10)
+    try:
+        return [await client.call("audio_data", p, timeout=10) for p in payloads]
+    finally:
+        await client.disconnect()
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+
+
+def test_hostile_payloads_are_refused_and_the_stream_stays_exact(
+    external_receiver: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
+    url, out, proc = external_receiver
+    bad = [
+        "not a map",
+        {"v": 1},
+        tone_frame(99) | {"audio": b"\0" * 3},
+        tone_frame(99) | {"codec": "mp3"},
+        tone_frame(99, stream="../escape"),
+        tone_frame(99) | {"rate": 8000},  # changes the stream's shape
+    ]
+    good = [tone_frame(seq) for seq in range(5)]
+    replies = asyncio.run(exchange(url, [good[0], *bad, *good[1:]]))
+    assert replies[0] == {"ok": True}
+    assert all(r["ok"] is False and r["error"] for r in replies[1 : len(bad) + 1])
+    assert all(r == {"ok": True} for r in replies[len(bad) + 1 :])
+    stop(proc)
+
+    _, audio = read_wav(out / "t.wav")
+    assert audio == expected_tone(5)
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["bad_frame"] == len(bad) and stats["frames"] == 5
+    assert not list(out.parent.glob("escape*"))
+
+
+def test_gaps_duplicates_and_late_frames_are_counted(
+    external_receiver: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
+    url, out, proc = external_receiver
+    order = [0, 1, 4, 4, 2, 5]  # 2 and 3 missing at first, a duplicate, 2 arrives late
+    asyncio.run(exchange(url, [tone_frame(seq) for seq in order]))
+    stop(proc)
+
+    counts = json.loads((out / "stats.json").read_text())["streams"]["t"]
+    assert counts["frames"] == 4  # 0, 1, 4, 5 written in order
+    assert counts["duplicates"] == 1 and counts["out_of_order"] == 1
+    assert counts["missing"] == 1  # 3 never came
+    _, audio = read_wav(out / "t.wav")
+    frame = len(expected_tone(1))
+    silence = bytes(2 * frame)
+    assert audio == expected_tone(2) + silence + expected_tone(2, first_seq=4)

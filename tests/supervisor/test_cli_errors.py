@@ -1,0 +1,109 @@
+"""Bad flags and bad config files: exit code 2 and one line that names the key."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import pytest
+
+from tests.support import supervisor_cmd
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        supervisor_cmd(*args), capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "names"),
+    [
+        (["--rate", "abc"], "--rate"),
+        (["--rate", "100"], "8000 to 192000"),
+        (["--frame-ms", "0"], "--frame-ms"),
+        (["--frame-ms", "2.5", "--rate", "44100"], "whole number of samples"),
+        (["--window", "0"], "--window"),
+        (["--source", "radio"], "tone[:HZ], file:PATH.wav or mic[:DEVICE]"),
+        (["--server", "ftp://x"], "--server"),
+        (["--senders", "3"], "scale-out"),
+        (["--duration", "-1"], "--duration"),
+        (["--bogus", "1"], "unrecognized arguments: --bogus"),
+        (["--source", "file:/nonexistent.wav"], "cannot read WAV file"),
+    ],
+)
+def test_bad_flag(flags: list[str], names: str, run_dir: Path) -> None:
+    line = one_line_error(run("start", "--run-dir", str(run_dir), *flags))
+    assert names in line
+
+
+@pytest.mark.parametrize(
+    ("toml", "names"),
+    [
+        ("rate = 'fast'\n", "rate = 'fast': expected an integer"),
+        ("colour = 'blue'\n", "unknown config file key 'colour'"),
+        ("window = 0\n", "window = 0"),
+        ("rate = [\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_file(toml: str, names: str, tmp_path: Path, run_dir: Path) -> None:
+    path = tmp_path / "uplink.toml"
+    path.write_text(toml)
+    line = one_line_error(run("start", "--config", str(path), "--run-dir", str(run_dir)))
+    assert names in line
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    assert "No such file" in one_line_error(run("start", "--config", str(tmp_path / "no.toml")))
+
+
+def test_8_bit_wav_is_refused_with_the_fix(tmp_path: Path, run_dir: Path) -> None:
+    path = tmp_path / "u8.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(16000)
+        w.writeframes(b"\x80" * 1600)
+    line = one_line_error(run("start", "--source", f"file:{path}", "--run-dir", str(run_dir)))
+    assert "8-bit" in line and "16-bit PCM" in line
+
+
+def test_wav_rate_mismatch_names_the_flags(tmp_path: Path, run_dir: Path) -> None:
+    path = tmp_path / "cd.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(44100)
+        w.writeframes(b"\0" * 4 * 441)
+    line = one_line_error(run("start", "--source", f"file:{path}", "--run-dir", str(run_dir)))
+    assert "--rate 44100 --channels 2" in line
+
+
+def test_second_supervisor_on_a_live_run_dir_is_refused(run_dir: Path, procs) -> None:  # type: ignore[no-untyped-def]
+    from tests.support import poll_for, run_status
+
+    first = procs.start(
+        supervisor_cmd(
+            "start",
+            "--duration",
+            "30",
+            "--run-dir",
+            str(run_dir),
+            "--recordings",
+            str(run_dir.parent / "rec"),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    poll_for(lambda: run_status(run_dir).get("supervisor") == first.pid, timeout=30)
+    line = one_line_error(run("start", "--run-dir", str(run_dir)))
+    assert f"another supervisor (pid {first.pid})" in line
