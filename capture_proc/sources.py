@@ -43,14 +43,28 @@ def tone_samples(seq: int, samples: int, rate: int, hz: int = TONE_HZ) -> np.nda
 
 
 class ToneSource:
+    """The tone repeats every few frames (5 for 440 Hz at 16 kHz, 20 ms): those are cached."""
+
     paced_by_device = False
+    _MAX_CACHED_FRAMES = 1000
 
     def __init__(self, hz: int, rate: int, channels: int, samples: int) -> None:
         if not 1 <= hz < rate // 2:
             raise SourceError(f"tone frequency {hz} Hz must be between 1 and {rate // 2 - 1}")
         self.hz, self.rate, self.channels, self.samples = hz, rate, channels, samples
+        period = rate // math.gcd(hz, rate)
+        self.cycle = period // math.gcd(period, samples)
+        self._cache: dict[int, bytes] = {}
 
     def read(self, seq: int) -> bytes:
+        if self.cycle > self._MAX_CACHED_FRAMES:
+            return self._make(seq)
+        key = seq % self.cycle
+        if key not in self._cache:
+            self._cache[key] = self._make(key)
+        return self._cache[key]
+
+    def _make(self, seq: int) -> bytes:
         mono = tone_samples(seq, self.samples, self.rate, self.hz)
         return np.repeat(mono, self.channels).tobytes()
 

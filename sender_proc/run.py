@@ -64,21 +64,28 @@ class Sender:
         self.wake.set()
 
     async def pull_frames(self) -> None:
-        """Move frames from ZeroMQ into the bounded pending queue, until drained on stop."""
+        """Move frames from ZeroMQ into the bounded pending queue (cancelled on stop)."""
         while True:
-            if not await self.pull.poll(_DRAIN_IDLE_S * 1000):
-                if self.stopping.is_set():
-                    return
-                continue
-            raw = await self.pull.recv()
+            self._take(await self.pull.recv())
+
+    async def drain_pipe(self) -> None:
+        """After a stop: capture has exited, so an idle pipe is an empty pipe."""
+        while True:
             try:
-                frame = decode(raw)
-            except FrameError as exc:
-                self.flow.count("bad_frame")
-                logger.debug("bad frame: %s", exc)
-                continue
-            self.flow.offer(frame)
-            self.wake.set()
+                raw = await asyncio.wait_for(self.pull.recv(), _DRAIN_IDLE_S)
+            except TimeoutError:
+                return
+            self._take(raw)
+
+    def _take(self, raw: bytes) -> None:
+        try:
+            frame = decode(raw)
+        except FrameError as exc:
+            self.flow.count("bad_frame")
+            logger.debug("bad frame: %s", exc)
+            return
+        self.flow.offer(frame)
+        self.wake.set()
 
     async def pump(self) -> None:
         """Emit pending frames while the window has credit."""
@@ -104,7 +111,7 @@ class Sender:
         self.flow.sent(ack_id, frame, time.time())
 
     async def expire_acks(self) -> None:
-        period = min(0.1, self.config.ack_timeout_ms / 4000)
+        period = min(0.25, self.config.ack_timeout_ms / 4000)
         while True:
             await asyncio.sleep(period)
             expired = self.flow.expire(time.time())
@@ -127,25 +134,23 @@ class Sender:
         }
         self.heartbeat.send(self.flow.counters, self.flow.latency.counts, info, final)
 
-    async def drain(self) -> None:
+    async def drain(self, puller: asyncio.Task[None]) -> None:
         """After a stop: send what is held and collect its acks, within drain_ms."""
         deadline = time.monotonic() + self.config.drain_ms / 1000
-        while time.monotonic() < deadline and not (self.flow.idle and self._pulled_all()):
+        puller.cancel()
+        drainer = asyncio.create_task(self.drain_pipe())
+        while time.monotonic() < deadline and not (self.flow.idle and drainer.done()):
             await asyncio.sleep(0.02)
+        drainer.cancel()
         self.flow.abandon()
-
-    def _pulled_all(self) -> bool:
-        return self._puller is not None and self._puller.done()
-
-    _puller: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
-        self._puller = asyncio.create_task(self.pull_frames())
+        puller = asyncio.create_task(self.pull_frames())
         tasks = [
-            self._puller,
+            puller,
             asyncio.create_task(self.link.keep_connected()),
             asyncio.create_task(self.pump()),
             asyncio.create_task(self.expire_acks()),
@@ -153,7 +158,7 @@ class Sender:
         ]
         await self.stopping.wait()
         logger.info("sender %s stopping: draining", self.config.child.name)
-        await self.drain()
+        await self.drain(puller)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
