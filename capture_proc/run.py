@@ -17,9 +17,8 @@ from supervisor.child import (
     EXIT_OK,
     Heartbeat,
     StopFlag,
-    die_with_parent,
     load_config,
-    setup_logging,
+    start_child,
 )
 from uplink_frame import Frame, encode
 
@@ -42,7 +41,7 @@ class Publisher:
         while not stop.requested and time.monotonic() < deadline:
             if self._sock.poll(50, zmq.POLLOUT):
                 return True
-            self.beat(heartbeat, {})
+            self.beat(heartbeat, {"waiting": True})
         return False
 
     def publish(self, frame: Frame) -> None:
@@ -103,8 +102,7 @@ def _sleep_until(deadline: float, stop: StopFlag) -> None:
 def main(config_path: str) -> None:
     """Entry point of ``python -m capture_proc``: exits 0, 1 (crash) or 2 (bad source)."""
     config = load_config(CaptureConfig, config_path)
-    setup_logging(config.child.name)
-    die_with_parent(config.child.parent_pid)
+    start_child(config.child)
     stop = StopFlag()
     stop.install()
     try:

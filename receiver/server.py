@@ -22,9 +22,9 @@ from supervisor.child import (
     EXIT_CRASH,
     EXIT_OK,
     Heartbeat,
-    die_with_parent,
     load_config,
     setup_logging,
+    start_child,
 )
 from uplink_frame import FrameError, from_dict
 
@@ -133,8 +133,7 @@ def main(config_path: str | None, host: str, port: int, out_dir: str) -> None:
     if config_path:
         config = load_config(ReceiverConfig, config_path)
         assert config.child is not None
-        setup_logging(config.child.name)
-        die_with_parent(config.child.parent_pid)
+        start_child(config.child)
     else:
         config = ReceiverConfig(child=None, out_dir=out_dir, host=host, port=port)
         setup_logging("receiver")

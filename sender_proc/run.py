@@ -19,9 +19,8 @@ from supervisor.child import (
     EXIT_CRASH,
     EXIT_OK,
     Heartbeat,
-    die_with_parent,
     load_config,
-    setup_logging,
+    start_child,
 )
 from uplink_frame import Frame, FrameError, decode
 
@@ -40,6 +39,7 @@ class Sender:
         )
         self.wake = asyncio.Event()
         self.stopping = asyncio.Event()
+        self.retiring = False
         self.link = Link(
             config.server,
             config.connect_timeout_ms / 1000,
@@ -138,16 +138,30 @@ class Sender:
         """After a stop: send what is held and collect its acks, within drain_ms."""
         deadline = time.monotonic() + self.config.drain_ms / 1000
         puller.cancel()
-        drainer = asyncio.create_task(self.drain_pipe())
-        while time.monotonic() < deadline and not (self.flow.idle and drainer.done()):
+        await asyncio.gather(puller, return_exceptions=True)
+        piped: asyncio.Task[None] | None = None
+        if self.retiring:
+            self.pull.close()  # capture is alive and our replacement pulls: let go now
+        else:
+            piped = asyncio.create_task(self.drain_pipe())
+        while time.monotonic() < deadline:
+            if self.flow.idle and (piped is None or piped.done()):
+                break
             await asyncio.sleep(0.02)
-        drainer.cancel()
+        if piped is not None:
+            piped.cancel()
         self.flow.abandon()
+
+    def _retire(self) -> None:
+        """SIGUSR1 from the supervisor: a replacement is connected, finish and exit."""
+        self.retiring = True
+        self.stopping.set()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGUSR1, self._retire)
         puller = asyncio.create_task(self.pull_frames())
         tasks = [
             puller,
@@ -181,8 +195,7 @@ async def _serve(config: SenderConfig, ctx: zmq.Context[Any]) -> None:
 def main(config_path: str) -> None:
     """Entry point of ``python -m sender_proc``."""
     config = load_config(SenderConfig, config_path)
-    setup_logging(config.child.name)
-    die_with_parent(config.child.parent_pid)
+    start_child(config.child)
     ctx: zmq.Context[Any] = zmq.Context()
     try:
         asyncio.run(_serve(config, ctx))

@@ -82,6 +82,24 @@ def die_with_parent(parent_pid: int) -> None:
         sys.exit(EXIT_ORPHANED)
 
 
+def start_child(spec: ChildSpec) -> None:
+    """What every child does first: log with its name, die with the supervisor."""
+    setup_logging(spec.name)
+    die_with_parent(spec.parent_pid)
+    if spec.role in os.environ.get("AUDIO_UPLINK_TEST_CRASH", "").split(","):
+        print(f"{spec.name}: crashing at start (AUDIO_UPLINK_TEST_CRASH)", file=sys.stderr)
+        sys.exit(EXIT_CRASH)
+
+
+def _test_leak_bytes(role: str, interval_s: float) -> int:
+    """AUDIO_UPLINK_TEST_LEAK=ROLE:MB_PER_S makes a child leak on purpose (tests only)."""
+    spec = os.environ.get("AUDIO_UPLINK_TEST_LEAK", "")
+    leak_role, _, rate = spec.partition(":")
+    if leak_role != role or not rate:
+        return 0
+    return int(float(rate) * interval_s * (1 << 20))
+
+
 def setup_logging(name: str) -> None:
     logging.basicConfig(
         level=os.environ.get("UPLINK_LOG_LEVEL", "INFO"),
@@ -140,6 +158,8 @@ class Heartbeat:
         self._sock.linger = 500  # the final heartbeat must get out after a clean stop
         self._sock.sndhwm = _HEARTBEAT_HWM
         self._sock.connect(spec.stats_endpoint)
+        self._leak_bytes = _test_leak_bytes(spec.role, self.interval_s)
+        self._leaked: list[bytes] = []
 
     def due(self, now: float) -> bool:
         return now >= self.next_due
@@ -153,6 +173,8 @@ class Heartbeat:
     ) -> None:
         now = time.time()
         self.next_due = time.monotonic() + self.interval_s
+        if self._leak_bytes:
+            self._leaked.append(b"\x01" * self._leak_bytes)  # written, so resident
         message = {
             "name": self.spec.name,
             "role": self.spec.role,

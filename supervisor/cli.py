@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from supervisor.child import EXIT_CONFIG
-from supervisor.config import PARSERS, ConfigError, build, load_toml
+from supervisor.config import PARSERS, ConfigError, Options, build, load_toml
+from supervisor.control import ControlError, format_status, request
+
+EXIT_NO_SUPERVISOR = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,10 +32,9 @@ def _parser() -> argparse.ArgumentParser:
         help="TOML file with the same keys as the flags (flags win)",
     )
     for key in PARSERS:
-        if key == "pace":
-            continue
-        flag = "--" + key.replace("_", "-")
-        start.add_argument(flag, dest=key, default=argparse.SUPPRESS, metavar="VALUE")
+        if key != "pace":
+            flag = "--" + key.replace("_", "-")
+            start.add_argument(flag, dest=key, default=argparse.SUPPRESS, metavar="VALUE")
     start.add_argument(
         "--no-pace",
         dest="pace",
@@ -40,6 +43,18 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="run tone/file sources as fast as possible",
     )
+    status = commands.add_parser("status", help="show the running supervisor's processes")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    commands.add_parser("stop", help="stop the running supervisor cleanly")
+    restart = commands.add_parser("restart", help="replace one process (senders overlap)")
+    restart.add_argument("name", help="capture, sender-N or receiver")
+    for sub in (status, commands.choices["stop"], restart):
+        sub.add_argument(
+            "--run-dir",
+            dest="run_dir",
+            default=None,
+            help="the supervisor's runtime directory (default: as for start)",
+        )
     return parser
 
 
@@ -49,13 +64,35 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s supervisor %(levelname)s: %(message)s"
     )
-    if command == "start":
-        from supervisor.run import start
+    try:
+        if command == "start":
+            sys.exit(_start(args))
+        sys.exit(_control(command, args))
+    except ConfigError as exc:
+        print(f"supervisor: {exc}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
+    except ControlError as exc:
+        print(f"supervisor: {exc}", file=sys.stderr)
+        sys.exit(EXIT_NO_SUPERVISOR)
 
-        config_file = args.pop("config_file", None)
-        try:
-            options = build(load_toml(config_file) if config_file else {}, args)
-            sys.exit(start(options))
-        except ConfigError as exc:
-            print(f"supervisor: {exc}", file=sys.stderr)
-            sys.exit(EXIT_CONFIG)
+
+def _start(args: dict[str, Any]) -> int:
+    from supervisor.run import start  # the control commands need none of the pipeline
+
+    config_file = args.pop("config_file", None)
+    return start(build(load_toml(config_file) if config_file else {}, args))
+
+
+def _control(command: str, args: dict[str, Any]) -> int:
+    run_dir = Options(run_dir=args.get("run_dir")).resolved_run_dir()
+    message: dict[str, Any] = {"cmd": command}
+    if command == "restart":
+        message["name"] = args["name"]
+    reply = request(run_dir, message)
+    if command == "status":
+        print(json.dumps(reply, indent=2) if args["json"] else format_status(reply))
+    elif command == "restart":
+        print(f"supervisor: {reply['name']} is being replaced")
+    else:
+        print("supervisor: stopping")
+    return 0

@@ -43,6 +43,17 @@ class Options:
     pace: bool = True
     drain_ms: int = 3000
     stop_timeout_ms: int = 5000
+    hang_timeout_ms: int = 2000
+    max_rss_mb: float = 256.0
+    capture_max_rss_mb: float | None = None
+    sender_max_rss_mb: float | None = None
+    receiver_max_rss_mb: float | None = None
+    max_restarts: int = 10
+    restart_window: float = 60.0
+
+    def rss_cap_mb(self, role: str) -> float:
+        cap: float | None = getattr(self, f"{role}_max_rss_mb")
+        return self.max_rss_mb if cap is None else cap
 
     def resolved_run_dir(self) -> str:
         if self.run_dir:
@@ -128,6 +139,13 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "pace": _bool,
     "drain_ms": _int(0, 600_000),
     "stop_timeout_ms": _int(100, 600_000),
+    "hang_timeout_ms": _int(100, 600_000),
+    "max_rss_mb": _float(16, 1 << 20),
+    "capture_max_rss_mb": _float(16, 1 << 20),
+    "sender_max_rss_mb": _float(16, 1 << 20),
+    "receiver_max_rss_mb": _float(16, 1 << 20),
+    "max_restarts": _int(0, 10_000),
+    "restart_window": _float(1, 86_400),
 }
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
 

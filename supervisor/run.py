@@ -7,27 +7,31 @@ import logging
 import math
 import os
 import signal
-import socket
+import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 import zmq
 
-from capture_proc.config import CaptureConfig
 from capture_proc.sources import SourceError, open_source
-from receiver.config import ReceiverConfig
-from sender_proc.config import SenderConfig
 from supervisor import report
-from supervisor.child import EXIT_CONFIG, ChildSpec, decode_heartbeat
+from supervisor.channels import Channels
+from supervisor.child import EXIT_CONFIG, decode_heartbeat
 from supervisor.config import ConfigError, Options
-from supervisor.process import Child
+from supervisor.pipeline import Pipeline
+from supervisor.process import Child, describe_exit
+from supervisor.recycle import Recycler
 from supervisor.rundir import RunDir
 from supervisor.stats import Stats
+from supervisor.status import LiveView, row
+from supervisor.watchdog import Limits, verdict
 
 logger = logging.getLogger(__name__)
 _TICK_MS = 50
 _READY_TIMEOUT_S = 10.0
+EXIT_FAILED = 1
 
 
 class Supervisor:
@@ -35,229 +39,259 @@ class Supervisor:
         self.options = options
         self.run_dir = run_dir
         self.stats = Stats()
+        self.pipeline = Pipeline(options, run_dir, self.stats)
+        self.children = self.pipeline.children
+        self.by_name = {c.name: c for c in self.children}
+        self.channels = Channels(ctx, run_dir)
+        self.recycler = Recycler(options.drain_ms / 1000)
         self.signals: list[int] = []
-        self.stopping = False
-        self.capture_ended = False
-        self.failed: Child | None = None
-        self.server = options.server or f"http://127.0.0.1:{_free_port()}"
-        self.stats_sock = ctx.socket(zmq.PULL)
-        self.stats_sock.linger = 0
-        self.stats_sock.bind(run_dir.endpoint("stats.sock"))
-        self.capture_t0: float | None = None
-        self.children: list[Child] = []
-        if not options.server:
-            self.children.append(self._child("receiver", "receiver", self._receiver_config))
-        self.senders = [
-            self._child(f"sender-{i}", "sender_proc", self._sender_config)
-            for i in range(1, options.senders + 1)
-        ]
-        self.children += self.senders
-        self.capture = self._child("capture", "capture_proc", self._capture_config)
-        self.children.append(self.capture)
-
-    def _child(self, name: str, module: str, make: Any) -> Child:
-        return Child(name, module, self.run_dir.path, make)
-
-    def _spec(self, child: Child, role: str) -> ChildSpec:
-        return ChildSpec(child.name, role, self.run_dir.endpoint("stats.sock"), os.getpid())
-
-    def _receiver_config(self, child: Child) -> ReceiverConfig:
-        port = int(self.server.rsplit(":", 1)[1])
-        return ReceiverConfig(
-            self._spec(child, "receiver"),
-            self.options.recordings,
-            port=port,
-            event=self.options.event,
-        )
-
-    def _sender_config(self, child: Child) -> SenderConfig:
-        o = self.options
-        return SenderConfig(
-            self._spec(child, "sender"),
-            (self._capture_endpoint(),),
-            self.server,
-            event=o.event,
-            window=o.window,
-            max_latency_ms=o.max_latency_ms,
-            ack_timeout_ms=o.ack_timeout_ms,
-            frame_ms=o.frame_ms,
-            drain_ms=o.drain_ms,
-        )
-
-    def _capture_config(self, child: Child) -> CaptureConfig:
-        o = self.options
-        return CaptureConfig(
-            self._spec(child, "capture"),
-            o.stream,
-            o.source,
-            self._capture_endpoint(),
-            rate=o.rate,
-            channels=o.channels,
-            frame_ms=o.frame_ms,
-            hwm_ms=o.hwm_ms,
-            pace=o.pace,
-            seq_start=self._next_seq(),
-        )
-
-    def _capture_endpoint(self) -> str:
-        return self.run_dir.endpoint(f"capture-{self.options.stream}.sock")
-
-    def _next_seq(self) -> int:
-        """A restarted capture continues the stream: past every seq used, at real-time position."""
-        reported = int(self.stats.by_name["capture"].info.get("next_seq", 0))
-        if self.capture_t0 is None or not self.options.pace:
-            return reported
-        elapsed = math.floor((time.time() - self.capture_t0) / (self.options.frame_ms / 1000))
-        return max(reported, elapsed)
+        self.stop_reason: str | None = None
+        self.exit_code = 0
+        self.records: deque[dict[str, Any]] = deque(maxlen=200)
+        self.live = LiveView()
+        self.t0 = time.monotonic()
+        self.status_at = 0.0
 
     # -- the main loop -------------------------------------------------------
 
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda signum, _frame: self.signals.append(signum))
-        started = time.monotonic()
         try:
             self._start_in_order()
-            deadline = (
-                time.monotonic() + self.options.duration if self.options.duration else math.inf
-            )
-            while not self.stopping:
+            deadline = time.monotonic() + (self.options.duration or math.inf)
+            while self.stop_reason is None:
                 self._tick()
-                if self.signals or self.capture_ended or time.monotonic() >= deadline:
-                    self.stopping = True
+                if self.signals:
+                    self.stop_reason = f"{signal.Signals(self.signals[0]).name} received"
+                elif time.monotonic() >= deadline:
+                    self.stop_reason = "duration reached"
+            logger.info("supervisor %d stopping: %s", os.getpid(), self.stop_reason)
             self._stop_in_order()
         finally:
             for child in self.children:
-                child.signal(signal.SIGKILL)
-        self._finish(time.monotonic() - started)
-        return EXIT_CONFIG if self.failed else 0
+                child.kill_all()
+        self._finish(time.monotonic() - self.t0)
+        return self.exit_code
 
     def _start_in_order(self) -> None:
         for child in self.children:
-            if child is self.capture:
-                self.capture_t0 = time.time()
-            child.spawn()
-            self._write_status()
-            if child is not self.capture:
+            self._spawn(child)
+            if child.role != "capture":
                 self._wait_ready(child)
+
+    def _spawn(self, child: Child) -> None:
+        child.spawn(time.monotonic())
+        assert child.proc is not None
+        self.channels.watch(child.proc.stderr, child.tail)
+        self._write_status(force=True)
 
     def _wait_ready(self, child: Child) -> None:
         """Until the child's heartbeat says it can take traffic (bounded)."""
         deadline = time.monotonic() + _READY_TIMEOUT_S
-        while time.monotonic() < deadline and not self.signals:
+        while time.monotonic() < deadline and not self.signals and self.stop_reason is None:
             self._tick()
-            ps = self.stats.by_name[child.name]
-            if ps.seen(child.pid) and ps.info.get("connected", True):
+            if child.health.beat_at is not None and child.health.info.get("connected", True):
                 return
         logger.warning(
             "supervisor: %s not ready after %.0f s, going on", child.name, _READY_TIMEOUT_S
         )
 
+    def _pump(self, timeout_ms: int) -> None:
+        self.channels.poll(timeout_ms, self._on_heartbeat, self._on_request)
+
     def _tick(self) -> None:
-        self._read_heartbeats(_TICK_MS)
+        self._pump(_TICK_MS)
         now = time.monotonic()
         for child in self.children:
             code = child.reap()
             if code is not None:
                 self._on_exit(child, code, now)
-            if child.restart_at is not None and now >= child.restart_at and not self.stopping:
-                child.restarts += 1
-                child.spawn()
-                self._write_status()
+            child.enforce(now)
+            self._watch(child, now)
+            self.recycler.tick(child, now)
+            if child.restart_at is not None and now >= child.restart_at:
+                self._restart(child)
+        self._write_status()
+        self.live.update(self.status(), now)
+
+    def _watch(self, child: Child, now: float) -> None:
+        if not child.alive or child.kill_at is not None or self.stop_reason:
+            return
+        limits = Limits(
+            self.options.hang_timeout_ms / 1000, max_rss_mb=self.options.rss_cap_mb(child.role)
+        )
+        reason = verdict(child.health, limits, now)
+        if reason is None:
+            return
+        logger.warning("supervisor: %s (pid %s) %s", child.name, child.pid, reason)
+        if reason.startswith("memory"):
+            self.recycle(child, reason)
+        else:
+            child.terminate(reason, grace_s=0.5)
+
+    def recycle(self, child: Child, reason: str) -> None:
+        """Planned replacement: no backoff, not a crash. Senders overlap old and new."""
+        if child.role == "sender" and child.alive:
+            self._open_record(child, reason)
+            self.recycler.retire(child)
+            self._restart(child)
+        else:
+            child.terminate(reason, grace_s=self.options.stop_timeout_ms / 1000)
+
+    def _restart(self, child: Child) -> None:
+        child.restarts += 1
+        self._spawn(child)
+        record = child.open_record
+        if record is not None:
+            record["new_pid"] = child.pid
 
     def _on_exit(self, child: Child, code: int, now: float) -> None:
-        if self.stopping:
+        reason, child.pending_reason = child.pending_reason or describe_exit(code), None
+        if self.stop_reason:
             return
-        if code == EXIT_CONFIG:
-            # restarting cannot fix a bad source or setting: the child said why on stderr
-            logger.error(
-                "supervisor: %s cannot run as configured (%s), stopping",
-                child.name,
-                child.last_exit,
-            )
-            self.failed = child
-            self.stopping = True
+        if code == EXIT_CONFIG and not reason.startswith(("hang", "memory", "requested")):
+            logger.error("supervisor: %s cannot run as configured, stopping", child.name)
+            self._fail(child, reason, EXIT_CONFIG)
             return
-        if child is self.capture and code == 0 and self.stats.by_name["capture"].info.get("ended"):
-            logger.info("supervisor: source ended, stopping")
-            self.capture_ended = True
+        if child.role == "capture" and code == 0 and child.health.info.get("ended"):
+            self.stop_reason = "source ended"
             return
-        delay = child.schedule_restart(now)
-        logger.warning(
-            "supervisor: %s %s, restarting in %.2f s", child.name, child.last_exit, delay
-        )
-        self._write_status()
+        self._open_record(child, reason)
+        if reason.startswith(("memory", "requested")):
+            child.schedule_restart(now, delay=0.0)
+        elif child.intensity.record(now):
+            self._fail(child, reason, EXIT_FAILED)
+        else:
+            delay = child.schedule_restart(now)
+            logger.warning("supervisor: %s %s, restarting in %.2f s", child.name, reason, delay)
 
-    def _read_heartbeats(self, timeout_ms: int) -> None:
-        if not self.stats_sock.poll(timeout_ms):
+    def _fail(self, child: Child, reason: str, code: int) -> None:
+        self.exit_code = code
+        self.stop_reason = f"{child.name} failed"
+        if code == EXIT_FAILED:
+            limit = child.intensity
+            print(
+                f"supervisor: {child.name} failed: more than {limit.max_restarts} restarts "
+                f"in {limit.window_s:g} s; last: {reason}",
+                file=sys.stderr,
+            )
+            for line in list(child.tail)[-5:]:
+                print(f"  {child.name} stderr: {line}", file=sys.stderr)
+
+    def _open_record(self, child: Child, reason: str) -> None:
+        record = {
+            "process": child.name,
+            "reason": reason,
+            "old_pid": child.pid,
+            "at_s": round(time.monotonic() - self.t0, 3),
+            "new_pid": None,
+            "recovered_s": None,
+            "_t": time.monotonic(),
+        }
+        child.open_record = record
+        self.records.append(record)
+
+    def _on_heartbeat(self, raw: bytes) -> None:
+        try:
+            msg = decode_heartbeat(raw)
+            self.stats.update(msg)
+        except (ValueError, KeyError, TypeError):
+            self.stats.bad_heartbeats += 1
             return
-        while True:
-            try:
-                raw = self.stats_sock.recv(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            try:
-                self.stats.update(decode_heartbeat(raw))
-            except (ValueError, KeyError, TypeError):
-                self.stats.bad_heartbeats += 1
+        child = self.by_name.get(str(msg["name"]))
+        if child is None or msg["pid"] != child.pid:
+            return
+        now = time.monotonic()
+        child.health.beat(child.role, msg, now)
+        record = child.open_record
+        if record is not None and child.health.first_work_at is not None:
+            record["recovered_s"] = round(child.health.first_work_at - record.pop("_t"), 3)
+            child.open_record = None
+
+    def _on_request(self, raw: bytes) -> bytes:
+        try:
+            request = json.loads(raw)
+            reply = self._handle(request["cmd"], request)
+        except (ValueError, KeyError, TypeError) as exc:
+            reply = {"error": f"bad control request: {exc}"}
+        return json.dumps(reply).encode()
+
+    def _handle(self, cmd: str, request: dict[str, Any]) -> dict[str, Any]:
+        if cmd == "status":
+            return self.status()
+        if cmd == "stop":
+            self.stop_reason = self.stop_reason or "stop requested"
+            return {"ok": True}
+        if cmd == "restart":
+            child = self.by_name.get(str(request.get("name")))
+            if child is None:
+                return {
+                    "error": f"no process named {request.get('name')!r}; "
+                    f"known: {', '.join(self.by_name)}"
+                }
+            self.recycle(child, "requested by supervisor restart")
+            return {"ok": True, "name": child.name}
+        return {"error": f"unknown command {cmd!r}: status, stop or restart"}
+
+    def status(self) -> dict[str, Any]:
+        now = time.monotonic()
+        return {
+            "supervisor": os.getpid(),
+            "uptime_s": round(now - self.t0, 1),
+            "stopping": self.stop_reason,
+            "processes": [row(c, self.stats, now) for c in self.children],
+        }
 
     # -- stopping ------------------------------------------------------------
 
     def _stop_in_order(self) -> None:
         """Capture first, then senders once they drained, the receiver last."""
         grace = self.options.stop_timeout_ms / 1000
-        self._stop([self.capture], grace)
-        self._stop(self.senders, grace + self.options.drain_ms / 1000)
-        self._stop([c for c in self.children if c.name == "receiver"], grace)
+        self._stop(self.pipeline.role("capture"), grace)
+        self._stop(self.pipeline.role("sender"), grace + self.options.drain_ms / 1000)
+        self._stop(self.pipeline.role("receiver"), grace)
 
     def _stop(self, children: list[Child], grace_s: float) -> None:
         for child in children:
             child.restart_at = None
-            child.signal(signal.SIGTERM)
+            child.signal_all(signal.SIGTERM)
         deadline = time.monotonic() + grace_s
-        while any(c.alive for c in children) and time.monotonic() < deadline:
-            self._read_heartbeats(20)
+        while any(c.alive or c.retiring for c in children) and time.monotonic() < deadline:
+            self._pump(20)
+            for child in children:
+                child.reap()
         for child in children:
             if child.alive:
                 logger.warning(
                     "supervisor: %s ignored SIGTERM for %.1f s, killing", child.name, grace_s
                 )
-                child.signal(signal.SIGKILL)
-                if child.proc:
-                    child.proc.wait(timeout=5)
+            child.kill_all()
+            if child.proc:
+                child.proc.wait(timeout=5)
             child.reap()
-        self._read_heartbeats(50)  # final heartbeats sent just before exit
-        self._write_status()
+        self._pump(50)  # final heartbeats sent just before exit
+        self._write_status(force=True)
 
     def _finish(self, duration_s: float) -> None:
         result = report.build(self.stats, self.children, duration_s)
+        result["stop_reason"] = self.stop_reason
+        result["restarts"] = [{k: v for k, v in r.items() if k != "_t"} for r in self.records]
         print(report.summary(result), flush=True)
         if self.options.report:
             report.write(result, self.options.report)
 
-    def _write_status(self) -> None:
-        status = {
-            c.name: {
-                "pid": c.pid,
-                "alive": c.alive,
-                "restarts": c.restarts,
-                "last_exit": c.last_exit,
-            }
-            for c in self.children
-        }
+    def _write_status(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.status_at < 1.0:
+            return
+        self.status_at = now
         tmp = self.run_dir.path / "status.json.tmp"
-        tmp.write_text(json.dumps({"supervisor": os.getpid(), "processes": status}))
+        tmp.write_text(json.dumps(self.status()))
         os.replace(tmp, self.run_dir.path / "status.json")
 
     def close(self) -> None:
-        self.stats_sock.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        self.channels.close()
 
 
 def check_source(options: Options) -> None:

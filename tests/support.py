@@ -85,3 +85,20 @@ def run_status(run_dir: Path) -> dict[str, Any]:
         return dict(json.loads((run_dir / "status.json").read_text()))
     except (OSError, ValueError):
         return {}
+
+
+def child_pid(run_dir: Path, name: str) -> int | None:
+    """The pid of a running child, from the supervisor's status.json."""
+    for row in run_status(run_dir).get("processes", []):
+        if row["name"] == name and row["state"] == "running":
+            return int(row["pid"])
+    return None
+
+
+def wait_child_pid(
+    run_dir: Path, name: str, timeout: float = 30, not_pid: int | None = None
+) -> int:
+    """Wait until a child is running (and is not ``not_pid``); its pid."""
+    return int(
+        poll_for(lambda: (pid := child_pid(run_dir, name)) and pid != not_pid and pid, timeout)
+    )

@@ -13,8 +13,8 @@ from tests.support import (
     expected_tone,
     poll_for,
     read_wav,
-    run_status,
     supervisor_cmd,
+    wait_child_pid,
 )
 
 WINDOW = 8
@@ -121,18 +121,12 @@ def test_sender_killed_is_restarted_and_stream_continues(
         ),
         stdout=subprocess.PIPE,
     )
-    status = poll_for(
-        lambda: (
-            run_status(run_dir).get("processes", {}).get("capture", {}).get("pid")
-            and run_status(run_dir)
-        ),
-        timeout=30,
-    )
+    sender = wait_child_pid(run_dir, "sender-1")
     poll_for(
         lambda: (rec / "main.wav").exists() and (rec / "main.wav").stat().st_size > 20000,
         timeout=20,
     )
-    os.kill(status["processes"]["sender-1"]["pid"], signal.SIGKILL)
+    os.kill(sender, signal.SIGKILL)
     proc.communicate(timeout=60)
     assert proc.returncode == 0
 

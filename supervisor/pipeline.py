@@ -1,0 +1,101 @@
+"""Which children make up the pipeline, and the frozen config each one gets."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import time
+from typing import Any
+
+from capture_proc.config import CaptureConfig
+from receiver.config import ReceiverConfig
+from sender_proc.config import SenderConfig
+from supervisor.child import ChildSpec
+from supervisor.config import Options
+from supervisor.process import Child
+from supervisor.restart import Intensity
+from supervisor.rundir import RunDir
+from supervisor.stats import Stats
+
+
+class Pipeline:
+    """Builds the children in start order: receiver (if embedded), senders, capture."""
+
+    def __init__(self, options: Options, run_dir: RunDir, stats: Stats) -> None:
+        self.options = options
+        self.run_dir = run_dir
+        self.stats = stats
+        self.server = options.server or f"http://127.0.0.1:{_free_port()}"
+        self.capture_t0: float | None = None
+        self.children: list[Child] = []
+        if not options.server:
+            self.children.append(self._child("receiver", "receiver", self._receiver_config))
+        for i in range(1, options.senders + 1):
+            self.children.append(self._child(f"sender-{i}", "sender", self._sender_config))
+        self.children.append(self._child("capture", "capture", self._capture_config))
+
+    def _child(self, name: str, role: str, make: Any) -> Child:
+        module = {"receiver": "receiver", "sender": "sender_proc", "capture": "capture_proc"}[role]
+        intensity = Intensity(self.options.max_restarts, self.options.restart_window)
+        return Child(name, role, module, self.run_dir.path, make, intensity=intensity)
+
+    def role(self, role: str) -> list[Child]:
+        return [c for c in self.children if c.role == role]
+
+    def _spec(self, child: Child) -> ChildSpec:
+        return ChildSpec(child.name, child.role, self.run_dir.endpoint("stats.sock"), os.getpid())
+
+    def _receiver_config(self, child: Child) -> ReceiverConfig:
+        port = int(self.server.rsplit(":", 1)[1])
+        o = self.options
+        return ReceiverConfig(self._spec(child), o.recordings, port=port, event=o.event)
+
+    def _sender_config(self, child: Child) -> SenderConfig:
+        o = self.options
+        return SenderConfig(
+            self._spec(child),
+            (self.capture_endpoint(),),
+            self.server,
+            event=o.event,
+            window=o.window,
+            max_latency_ms=o.max_latency_ms,
+            ack_timeout_ms=o.ack_timeout_ms,
+            frame_ms=o.frame_ms,
+            drain_ms=o.drain_ms,
+        )
+
+    def _capture_config(self, child: Child) -> CaptureConfig:
+        o = self.options
+        if self.capture_t0 is None:
+            self.capture_t0 = time.time()
+        return CaptureConfig(
+            self._spec(child),
+            o.stream,
+            o.source,
+            self.capture_endpoint(),
+            rate=o.rate,
+            channels=o.channels,
+            frame_ms=o.frame_ms,
+            hwm_ms=o.hwm_ms,
+            pace=o.pace,
+            seq_start=self._next_seq(child.name),
+        )
+
+    def capture_endpoint(self) -> str:
+        return self.run_dir.endpoint(f"capture-{self.options.stream}.sock")
+
+    def _next_seq(self, name: str) -> int:
+        """A restarted capture continues the stream: past every seq used, at real-time position."""
+        reported = int(self.stats.by_name[name].info.get("next_seq", 0))
+        if self.capture_t0 is None or not self.options.pace:
+            return reported
+        elapsed = math.floor((time.time() - self.capture_t0) / (self.options.frame_ms / 1000))
+        return max(reported, elapsed)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
