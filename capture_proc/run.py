@@ -53,8 +53,10 @@ class Publisher:
         else:
             self.counters["sent"] += 1
 
-    def beat(self, heartbeat: Heartbeat, info: dict[str, Any], final: bool = False) -> None:
-        if final or heartbeat.due(time.monotonic()):
+    def beat(
+        self, heartbeat: Heartbeat, info: dict[str, Any], final: bool = False, force: bool = False
+    ) -> None:
+        if final or force or heartbeat.due(time.monotonic()):
             heartbeat.send(self.counters, info=info, final=final)
 
     def close(self) -> None:
@@ -84,7 +86,8 @@ def capture(config: CaptureConfig, source: Source, stop: StopFlag, ctx: zmq.Cont
                 Frame(config.stream, seq, t_capture, config.rate, config.channels, audio)
             )
             seq += 1
-            publisher.beat(heartbeat, {"next_seq": seq})
+            first = seq == config.seq_start + 1  # the supervisor times recoveries by this
+            publisher.beat(heartbeat, {"next_seq": seq}, force=first)
     finally:
         publisher.beat(heartbeat, {"next_seq": seq, "ended": not stop.requested}, final=True)
         publisher.close()

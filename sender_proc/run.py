@@ -105,6 +105,8 @@ class Sender:
             ok = not (reply and isinstance(reply[0], dict) and reply[0].get("ok") is False)
             if holder and self.flow.acked(holder[0], time.time(), ok):
                 self.wake.set()
+                if self.flow.counters["acked"] == 1:
+                    self.send_heartbeat()  # the supervisor times recoveries by this
 
         ack_id = await self.link.emit(self.config.event, frame.to_dict(), on_ack)
         holder.append(ack_id)

@@ -55,6 +55,7 @@ class Child:
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=_TAIL_LINES))
     retiring: list[Retiring] = field(default_factory=list)
     open_record: dict[str, Any] | None = None
+    last_pid: int | None = None
 
     @property
     def pid(self) -> int | None:
@@ -86,6 +87,7 @@ class Child:
         if self.proc is None or self.proc.poll() is None:
             return None
         code = self.proc.returncode
+        self.last_pid = self.proc.pid
         self.last_exit = describe_exit(code)
         self.exits.append(self.last_exit)
         self.proc = None

@@ -29,8 +29,9 @@ from supervisor.status import LiveView, row
 from supervisor.watchdog import Limits, verdict
 
 logger = logging.getLogger(__name__)
-_TICK_MS = 50
+_TICK_MS = 100
 _READY_TIMEOUT_S = 10.0
+_HANG_GRACE_S = 0.3  # a hung child rarely handles SIGTERM; do not wait long for it
 EXIT_FAILED = 1
 
 
@@ -128,7 +129,7 @@ class Supervisor:
         if reason.startswith("memory"):
             self.recycle(child, reason)
         else:
-            child.terminate(reason, grace_s=0.5)
+            child.terminate(reason, grace_s=_HANG_GRACE_S)
 
     def recycle(self, child: Child, reason: str) -> None:
         """Planned replacement: no backoff, not a crash. Senders overlap old and new."""
@@ -145,6 +146,7 @@ class Supervisor:
         record = child.open_record
         if record is not None:
             record["new_pid"] = child.pid
+            record["spawned_unix"] = time.time()
 
     def _on_exit(self, child: Child, code: int, now: float) -> None:
         reason, child.pending_reason = child.pending_reason or describe_exit(code), None
@@ -183,8 +185,9 @@ class Supervisor:
         record = {
             "process": child.name,
             "reason": reason,
-            "old_pid": child.pid,
+            "old_pid": child.pid or child.last_pid,
             "at_s": round(time.monotonic() - self.t0, 3),
+            "at_unix": time.time(),
             "new_pid": None,
             "recovered_s": None,
             "_t": time.monotonic(),
@@ -283,7 +286,7 @@ class Supervisor:
 
     def _write_status(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self.status_at < 1.0:
+        if not force and now - self.status_at < 2.0:
             return
         self.status_at = now
         tmp = self.run_dir.path / "status.json.tmp"
@@ -308,7 +311,7 @@ def start(options: Options) -> int:
     """Run the pipeline until the duration, a signal, or the source's end; return the exit code."""
     check_source(options)
     run_dir = RunDir(options.resolved_run_dir())
-    run_dir.acquire()
+    run_dir.acquire(longest_socket=f"capture-{options.stream}.sock")
     Path(options.recordings).mkdir(parents=True, exist_ok=True)
     ctx: zmq.Context[Any] = zmq.Context()
     supervisor = Supervisor(options, run_dir, ctx)

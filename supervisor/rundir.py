@@ -12,7 +12,6 @@ from typing import IO
 from supervisor.config import ConfigError
 
 _IPC_MAX = 107  # sun_path limit, less the terminating NUL
-_LONGEST_SOCKET = "capture-" + "x" * 64 + ".sock"
 
 
 class RunDir:
@@ -23,9 +22,9 @@ class RunDir:
     def endpoint(self, name: str) -> str:
         return f"ipc://{self.path / name}"
 
-    def acquire(self) -> None:
+    def acquire(self, longest_socket: str = "control.sock") -> None:
         """Create or adopt the directory and take its lock; ConfigError if in use."""
-        if len(str(self.path / _LONGEST_SOCKET)) > _IPC_MAX:
+        if len(str(self.path / longest_socket)) > _IPC_MAX:
             raise ConfigError(
                 f"run_dir {self.path} is too long for ipc:// socket paths (107 bytes); "
                 "choose a shorter --run-dir"
