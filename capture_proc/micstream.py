@@ -1,0 +1,188 @@
+"""``mic[:DEVICE]``: a device thread owns PortAudio, the capture loop only waits on a queue.
+
+Every PortAudio call can block for as long as the audio server does (frozen
+server: forever), so all of them run on one daemon thread. The capture loop
+keeps heartbeating whatever that thread is stuck in, and its ``captured``
+counter simply stops: the supervisor's watchdog decides what a hang is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from capture_proc.framer import Framer
+from capture_proc.mic import Device, find_device, new_pyaudio, open_stream
+from capture_proc.sources import Captured, SourceError
+from supervisor.restart import Backoff
+
+logger = logging.getLogger(__name__)
+
+SILENCE_S = 1.0  # no callback for this long on a running stream: the device is gone
+FIRST_AUDIO_S = 5.0  # a freshly started PulseAudio takes ~2 s to deliver the first buffer
+OPEN_WAIT_S = 2.0  # how long the constructor waits to report "no such device" itself
+CLOSE_WAIT_S = 1.0  # how long close() waits for a device that may be frozen
+WATCH_S = 0.05
+
+
+class MicSource:
+    """Frames numbered by real time; a lost device is reopened with backoff until it is back."""
+
+    def __init__(self, spec: str | None, rate: int, channels: int, samples: int) -> None:
+        self.framer = Framer(samples / rate)
+        self._worker = _DeviceThread(spec, rate, channels, samples, self.framer)
+        self._worker.start()
+        if not self._worker.first_open.wait(OPEN_WAIT_S):
+            logger.warning(
+                "capture %d: the audio system has not answered in %.0f s; capturing "
+                "starts when it does",
+                os.getpid(),
+                OPEN_WAIT_S,
+            )
+        elif self._worker.failure is not None:
+            self._worker.join(CLOSE_WAIT_S)
+            raise self._worker.failure
+
+    @property
+    def counters(self) -> dict[str, int]:
+        return self.framer.counters
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {"device": self._worker.device_name, "device_state": self._worker.state}
+
+    def next_frame(self, timeout_s: float) -> Captured | None:
+        return self.framer.next_frame(timeout_s)
+
+    def take_dropped(self) -> int:
+        return self.framer.take_dropped()
+
+    def close(self) -> None:
+        """Ask the device thread to release PortAudio; never wait longer than CLOSE_WAIT_S."""
+        self._worker.stop.set()
+        self._worker.join(CLOSE_WAIT_S)
+        if self._worker.is_alive():
+            logger.warning(
+                "capture %d: device %s still %s after %.1f s (audio server frozen?): "
+                "exiting without closing it",
+                os.getpid(),
+                self._worker.device_name,
+                self._worker.state,
+                CLOSE_WAIT_S,
+            )
+
+
+class _DeviceThread(threading.Thread):
+    """Open, watch, close, back off, reopen; PyAudio objects never leave this thread.
+
+    Holding them only in this thread's frames matters on a frozen server: the
+    interpreter then exits without deallocating them (which would close them
+    and hang).
+    """
+
+    def __init__(self, spec: str | None, rate: int, ch: int, samples: int, framer: Framer) -> None:
+        super().__init__(name="mic-device", daemon=True)
+        self.spec, self.rate, self.channels, self.samples = spec, rate, ch, samples
+        self.framer = framer
+        self.stop = threading.Event()
+        self.first_open = threading.Event()
+        self.failure: SourceError | None = None
+        self.device_name = spec or "default"
+        self.state = "opening"
+
+    def run(self) -> None:
+        backoff = Backoff(initial_s=0.2, cap_s=2.0, healthy_after_s=10.0)
+        while not self.stop.is_set():
+            opened_at = time.monotonic()
+            try:
+                pa, stream = self._open()
+            except SourceError as exc:
+                if not self._retry_after(exc):
+                    return
+                self.state = "waiting for the device"
+                self.stop.wait(backoff.delay(time.monotonic() - opened_at))
+                continue
+            self._watch_and_close(pa, stream)
+
+    def _retry_after(self, exc: SourceError) -> bool:
+        """The first open's failure is the user's to fix; any later one is device loss."""
+        if not self.first_open.is_set():
+            self.failure = exc
+            self.first_open.set()
+            return False
+        logger.debug("capture %d: device not back yet: %s", os.getpid(), exc)
+        return True
+
+    def _open(self) -> tuple[Any, Any]:
+        self.state = "opening"
+        try:
+            pa = new_pyaudio()
+        except OSError as exc:
+            raise SourceError(f"PortAudio cannot start: {exc}") from None
+        try:
+            device = find_device(pa, self._wanted())
+            stream = open_stream(
+                pa,
+                device,
+                rate=self.rate,
+                channels=self.channels,
+                samples=self.samples,
+                callback=self.framer,
+            )
+        except BaseException:
+            pa.terminate()
+            raise
+        self._on_opened(device)
+        return pa, stream
+
+    def _wanted(self) -> str | None:
+        """After the first open, the same device by name: indexes move when devices come and go."""
+        return self.device_name if self.first_open.is_set() else self.spec
+
+    def _on_opened(self, device: Device) -> None:
+        if self.first_open.is_set():
+            self.framer.counters["device_reopen"] += 1
+            logger.info("capture %d: device %s is back, capturing again", os.getpid(), device)
+        else:
+            logger.info("capture %d: capturing from input device %s", os.getpid(), device)
+        self.device_name = device.name
+        self.state = "open"
+        self.first_open.set()
+
+    def _watch_and_close(self, pa: Any, stream: Any) -> None:
+        reason = self._watch(stream)
+        if reason:
+            logger.warning(
+                "capture %d: device %r lost (%s): reopening", os.getpid(), self.device_name, reason
+            )
+        self.state = "closing"
+        with contextlib.suppress(OSError):
+            stream.stop_stream()
+        with contextlib.suppress(OSError):
+            stream.close()
+        pa.terminate()
+        self.framer.resume()  # the next frame, whenever it comes, measures the gap
+        self.state = "closed"
+        if not reason:
+            logger.info("capture %d: stream closed, PortAudio terminated", os.getpid())
+
+    def _watch(self, stream: Any) -> str | None:
+        """Why the device is lost, or None once a stop is asked."""
+        opened = time.monotonic()
+        while not self.stop.wait(WATCH_S):
+            try:
+                if not stream.is_active():
+                    return "the stream stopped"
+            except OSError as exc:
+                return f"PortAudio error {exc}"
+            last = self.framer.last_arrival
+            since = last if last is not None and last > opened else None
+            limit = SILENCE_S if since else FIRST_AUDIO_S
+            silent_s = time.monotonic() - (since or opened)
+            if silent_s > limit:
+                return f"no audio for {silent_s:.1f} s"
+        return None
