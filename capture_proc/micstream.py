@@ -55,6 +55,11 @@ class MicSource:
     def info(self) -> dict[str, Any]:
         return {"device": self._worker.device_name, "device_state": self._worker.state}
 
+    @property
+    def released(self) -> bool:
+        """True once the device thread has closed the stream, terminated PortAudio and ended."""
+        return not self._worker.is_alive()
+
     def next_frame(self, timeout_s: float) -> Captured | None:
         return self.framer.next_frame(timeout_s)
 
