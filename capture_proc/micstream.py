@@ -26,6 +26,7 @@ SILENCE_S = 1.0  # no callback for this long on a running stream: the device is 
 FIRST_AUDIO_S = 5.0  # a freshly started PulseAudio takes ~2 s to deliver the first buffer
 OPEN_WAIT_S = 2.0  # how long the constructor waits to report "no such device" itself
 CLOSE_WAIT_S = 1.0  # how long close() waits for a device that may be frozen
+CALL_HANG_S = 1.0  # a PortAudio open or close still running after this long is stuck
 WATCH_S = 0.05
 
 
@@ -34,6 +35,7 @@ class MicSource:
 
     def __init__(self, spec: str | None, rate: int, channels: int, samples: int) -> None:
         self.framer = Framer(samples / rate)
+        self._taken_at = 0.0  # monotonic time the capture loop last got a frame
         self._worker = _DeviceThread(spec, rate, channels, samples, self.framer)
         self._worker.start()
         if not self._worker.first_open.wait(OPEN_WAIT_S):
@@ -53,7 +55,23 @@ class MicSource:
 
     @property
     def info(self) -> dict[str, Any]:
-        return {"device": self._worker.device_name, "device_state": self._worker.state}
+        state, _ = self._worker.status
+        return {"device": self._worker.device_name, "device_state": state, "waiting": self.waiting}
+
+    @property
+    def waiting(self) -> bool:
+        """Not capturing for a good reason, so the supervisor's watchdog must not call it a hang.
+
+        Good reasons: backing off until the device is back, a new stream that
+        has not delivered yet (bounded by FIRST_AUDIO_S), a PortAudio open or
+        close younger than CALL_HANG_S. A call older than that is stuck.
+        """
+        state, since = self._worker.status
+        if state in ("opening", "closing"):
+            return time.monotonic() - since < CALL_HANG_S
+        if state in ("starting", "open"):
+            return self._taken_at < since
+        return state == "waiting for the device"
 
     @property
     def released(self) -> bool:
@@ -61,7 +79,10 @@ class MicSource:
         return not self._worker.is_alive()
 
     def next_frame(self, timeout_s: float) -> Captured | None:
-        return self.framer.next_frame(timeout_s)
+        frame = self.framer.next_frame(timeout_s)
+        if frame is not None:
+            self._taken_at = time.monotonic()
+        return frame
 
     def take_dropped(self) -> int:
         return self.framer.take_dropped()
@@ -76,7 +97,7 @@ class MicSource:
                 "exiting without closing it",
                 os.getpid(),
                 self._worker.device_name,
-                self._worker.state,
+                self._worker.status[0],
                 CLOSE_WAIT_S,
             )
 
@@ -97,7 +118,7 @@ class _DeviceThread(threading.Thread):
         self.first_open = threading.Event()
         self.failure: SourceError | None = None
         self.device_name = spec or "default"
-        self.state = "opening"
+        self.status = ("opening", time.monotonic())  # (state, since): one assignment, read whole
 
     def run(self) -> None:
         backoff = Backoff(initial_s=0.2, cap_s=2.0, healthy_after_s=10.0)
@@ -108,7 +129,7 @@ class _DeviceThread(threading.Thread):
             except SourceError as exc:
                 if not self._retry_after(exc):
                     return
-                self.state = "waiting for the device"
+                self._set("waiting for the device")
                 self.stop.wait(backoff.delay(time.monotonic() - opened_at))
                 continue
             self._watch_and_close(pa, stream)
@@ -122,8 +143,11 @@ class _DeviceThread(threading.Thread):
         logger.debug("capture %d: device not back yet: %s", os.getpid(), exc)
         return True
 
+    def _set(self, state: str) -> None:
+        self.status = (state, time.monotonic())
+
     def _open(self) -> tuple[Any, Any]:
-        self.state = "opening"
+        self._set("opening")
         try:
             pa = new_pyaudio()
         except OSError as exc:
@@ -155,7 +179,7 @@ class _DeviceThread(threading.Thread):
         else:
             logger.info("capture %d: capturing from input device %s", os.getpid(), device)
         self.device_name = device.name
-        self.state = "open"
+        self._set("starting")
         self.first_open.set()
 
     def _watch_and_close(self, pa: Any, stream: Any) -> None:
@@ -164,14 +188,14 @@ class _DeviceThread(threading.Thread):
             logger.warning(
                 "capture %d: device %r lost (%s): reopening", os.getpid(), self.device_name, reason
             )
-        self.state = "closing"
+        self._set("closing")
         with contextlib.suppress(OSError):
             stream.stop_stream()
         with contextlib.suppress(OSError):
             stream.close()
         pa.terminate()
         self.framer.resume()  # the next frame, whenever it comes, measures the gap
-        self.state = "closed"
+        self._set("closed")
         if not reason:
             logger.info("capture %d: stream closed, PortAudio terminated", os.getpid())
 
@@ -186,6 +210,8 @@ class _DeviceThread(threading.Thread):
                 return f"PortAudio error {exc}"
             last = self.framer.last_arrival
             since = last if last is not None and last > opened else None
+            if since and self.status[0] == "starting":
+                self.status = ("open", self.status[1])  # "since" stays the stream's opening
             limit = SILENCE_S if since else FIRST_AUDIO_S
             silent_s = time.monotonic() - (since or opened)
             if silent_s > limit:

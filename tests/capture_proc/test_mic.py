@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from tests.capture_proc.conftest import Pulse
 from tests.capture_proc.signals import (
@@ -24,7 +23,7 @@ from tests.capture_proc.signals import (
     noise_burst,
     write_test_wav,
 )
-from tests.support import Procs, poll_for, read_wav, run_status, supervisor_cmd
+from tests.support import Procs, poll_for, read_wav, supervisor_cmd, wait_child_pid
 
 
 class Pipeline:
@@ -45,10 +44,6 @@ class Pipeline:
         """Until the recording has grown by ``seconds`` of audio from now."""
         start = self.wav_bytes()
         poll_for(lambda: self.wav_bytes() >= start + seconds * RATE * 2, timeout=timeout)
-
-    def capture_pid(self) -> int | None:
-        pid = run_status(self.run_dir).get("processes", {}).get("capture", {}).get("pid")
-        return int(pid) if pid else None
 
     def stop(self) -> tuple[dict[str, Any], str]:
         self.proc.send_signal(signal.SIGTERM)
@@ -115,19 +110,15 @@ def test_killed_audio_server_is_bridged_and_counted(
     assert "lost (the stream stopped)" in err and "is back" in err
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the supervisor's hang watchdog (captured count stops advancing), not on main yet",
-)
 def test_frozen_audio_server_gets_the_capture_replaced(
     pulse: Pulse, procs: Procs, run_dir: Path, tmp_path: Path
 ):
     pipeline = Pipeline(procs, run_dir, tmp_path, pulse.env)
     pipeline.wait_growing(0.5)
-    first = pipeline.capture_pid()
+    first = wait_child_pid(run_dir, "capture")
     pulse.freeze()
     try:
-        poll_for(lambda: pipeline.capture_pid() not in (None, first), timeout=15)
+        wait_child_pid(run_dir, "capture", timeout=15, not_pid=first)  # the watchdog replaced it
     finally:
         pulse.thaw()
     pipeline.wait_growing(0.5)

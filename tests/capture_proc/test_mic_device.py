@@ -111,6 +111,8 @@ def test_frozen_server_capture_heartbeats_on_and_exits(pulse: Pulse, start_captu
         beats = capture.beats(1.5)
         assert len(beats) >= 4, "heartbeats must go on while the device is frozen"
         assert {captured(b) for b in beats} == {captured(beats[0])}, "captured must not advance"
+        # stuck in PortAudio for over CALL_HANG_S: not "waiting", so the watchdog may act
+        assert beats[-1]["info"]["waiting"] is False
         started = time.monotonic()
         code, err = capture.stop(timeout=10)
         assert code == 0, err
