@@ -88,17 +88,20 @@ class MicSource:
         return self.framer.take_dropped()
 
     def close(self) -> None:
-        """Ask the device thread to release PortAudio; never wait longer than CLOSE_WAIT_S."""
+        """Ask the device thread to release PortAudio; wait at most CLOSE_WAIT_S, and not at
+        all if it is already stuck in PortAudio (the watchdog's SIGKILL follows in 0.5 s)."""
         self._worker.stop.set()
-        self._worker.join(CLOSE_WAIT_S)
+        state, since = self._worker.status
+        stuck = state in ("opening", "closing") and time.monotonic() - since >= CALL_HANG_S
+        self._worker.join(0 if stuck else CLOSE_WAIT_S)
         if self._worker.is_alive():
             logger.warning(
-                "capture %d: device %s still %s after %.1f s (audio server frozen?): "
+                "capture %d: device %s stuck %s for %.1f s (audio server frozen?): "
                 "exiting without closing it",
                 os.getpid(),
                 self._worker.device_name,
-                self._worker.status[0],
-                CLOSE_WAIT_S,
+                state,
+                time.monotonic() - since,
             )
 
 

@@ -116,7 +116,7 @@ def test_frozen_server_capture_heartbeats_on_and_exits(pulse: Pulse, start_captu
         started = time.monotonic()
         code, err = capture.stop(timeout=10)
         assert code == 0, err
-        assert time.monotonic() - started < 4
+        assert time.monotonic() - started < 0.5 + 1  # the watchdog's SIGKILL comes at 0.5 s
         assert "exiting without closing it" in err
     finally:
         pulse.thaw()
