@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import zmq
 
 from capture_proc.config import CaptureConfig
-from capture_proc.sources import Source, SourceError, open_source
+from capture_proc.mic import mute_native_stderr
+from capture_proc.sources import DeviceSource, Source, SourceError, open_source
 from supervisor.child import (
     EXIT_CONFIG,
     EXIT_CRASH,
@@ -53,27 +56,62 @@ class Publisher:
         else:
             self.counters["sent"] += 1
 
+    def count_dropped(self, key: str, frames: int) -> None:
+        """Frames captured but dropped before they reached the socket."""
+        self.counters["captured"] += frames
+        self.counters[key] = self.counters.get(key, 0) + frames
+
     def beat(
-        self, heartbeat: Heartbeat, info: dict[str, Any], final: bool = False, force: bool = False
+        self,
+        heartbeat: Heartbeat,
+        info: Mapping[str, Any],
+        final: bool = False,
+        extra: Mapping[str, int] | None = None,
+        force: bool = False,
     ) -> None:
         if final or force or heartbeat.due(time.monotonic()):
-            heartbeat.send(self.counters, info=info, final=final)
+            heartbeat.send({**self.counters, **(extra or {})}, info=info, final=final)
 
     def close(self) -> None:
         self._sock.close()
 
 
-def capture(config: CaptureConfig, source: Source, stop: StopFlag, ctx: zmq.Context[Any]) -> None:
+def capture(
+    config: CaptureConfig, source: Source | DeviceSource, stop: StopFlag, ctx: zmq.Context[Any]
+) -> None:
     heartbeat = Heartbeat(ctx, config.child)
     publisher = Publisher(ctx, config)
-    seq = config.seq_start
+    loop = _Loop(config, publisher, heartbeat, stop, config.seq_start)
     try:
         if not publisher.wait_for_peer(config.wait_peer_ms / 1000, heartbeat, stop):
             logger.warning("capture: no sender attached after %d ms", config.wait_peer_ms)
+        if isinstance(source, DeviceSource):
+            loop.device(source)
+        else:
+            loop.timed(source)
+    finally:
+        extra = source.counters if isinstance(source, DeviceSource) else None
+        info = {"next_seq": loop.next_seq, "ended": not stop.requested}
+        publisher.beat(heartbeat, info, final=True, extra=extra)
+        publisher.close()
+        heartbeat.close()
+
+
+@dataclass
+class _Loop:
+    config: CaptureConfig
+    publisher: Publisher
+    heartbeat: Heartbeat
+    stop: StopFlag
+    next_seq: int
+
+    def timed(self, source: Source) -> None:
+        """Tone and file: this loop keeps the time and asks for frame ``seq``."""
+        config, stop, seq = self.config, self.stop, self.config.seq_start
         t0_mono, t0_wall = time.monotonic(), time.time()
         while not stop.requested:
             offset = (seq - config.seq_start) * config.frame_s
-            if config.pace and not source.paced_by_device:
+            if config.pace:
                 _sleep_until(t0_mono + offset + config.frame_s, stop)
                 if stop.requested:
                     break
@@ -82,16 +120,26 @@ def capture(config: CaptureConfig, source: Source, stop: StopFlag, ctx: zmq.Cont
                 logger.info("capture: source %s ended after seq %d", config.source, seq - 1)
                 break
             t_capture = t0_wall + offset if config.pace else time.time() - config.frame_s
-            publisher.publish(
-                Frame(config.stream, seq, t_capture, config.rate, config.channels, audio)
-            )
+            self._publish(seq, t_capture, audio)
             seq += 1
-            first = seq == config.seq_start + 1  # the supervisor times recoveries by this
-            publisher.beat(heartbeat, {"next_seq": seq}, force=first)
-    finally:
-        publisher.beat(heartbeat, {"next_seq": seq, "ended": not stop.requested}, final=True)
-        publisher.close()
-        heartbeat.close()
+            self.publisher.beat(self.heartbeat, {"next_seq": seq})
+
+    def device(self, source: DeviceSource) -> None:
+        """Microphone: the device keeps the time; never blocks longer than half a heartbeat."""
+        while not self.stop.requested:
+            got = source.next_frame(self.heartbeat.interval_s / 2)
+            self.publisher.count_dropped("dropped.queue", source.take_dropped())
+            if got is not None:
+                self._publish(self.config.seq_start + got.index, got.t_capture, got.audio)
+            info = {"next_seq": self.next_seq, **source.info}
+            self.publisher.beat(self.heartbeat, info, extra=source.counters)
+
+    def _publish(self, seq: int, t_capture: float, audio: bytes) -> None:
+        c = self.config
+        self.publisher.publish(Frame(c.stream, seq, t_capture, c.rate, c.channels, audio))
+        self.next_seq = seq + 1
+        if self.publisher.counters["captured"] == 1:  # the supervisor times recoveries by this
+            self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq}, force=True)
 
 
 def _sleep_until(deadline: float, stop: StopFlag) -> None:
@@ -108,6 +156,8 @@ def main(config_path: str) -> None:
     start_child(config.child)
     stop = StopFlag()
     stop.install()
+    if config.source.partition(":")[0] == "mic":
+        mute_native_stderr()
     try:
         source = open_source(config.source, config.rate, config.channels, config.samples_per_frame)
     except SourceError as exc:

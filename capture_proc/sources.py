@@ -2,14 +2,15 @@
 
 ``tone`` and ``file:`` are addressed by seq so a restarted capture continues
 the same signal where real time says it should be; ``mic`` is paced by the
-device itself.
+device itself and numbers its frames (``Captured.index``) by real time.
 """
 
 from __future__ import annotations
 
 import math
 import wave
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -22,10 +23,40 @@ class SourceError(Exception):
 
 
 class Source(Protocol):
-    paced_by_device: bool
+    """A source the capture loop paces: it asks for frame ``seq`` when its time comes."""
 
     def read(self, seq: int) -> bytes | None:
         """Audio of frame ``seq``, or None when the source has ended."""
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """One frame from a device: ``index`` counts frame times since the source opened."""
+
+    index: int
+    t_capture: float
+    audio: bytes
+
+
+@runtime_checkable
+class DeviceSource(Protocol):
+    """A source paced by its device: frames come when they come, gaps skip indexes."""
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Counters of the device's own events, for the heartbeat."""
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Which device, in which state, for the heartbeat."""
+
+    def next_frame(self, timeout_s: float) -> Captured | None:
+        """The next frame, or None if none came within ``timeout_s``."""
+
+    def take_dropped(self) -> int:
+        """Frames the source dropped since the last call (its buffer was full)."""
 
     def close(self) -> None: ...
 
@@ -45,7 +76,6 @@ def tone_samples(seq: int, samples: int, rate: int, hz: int = TONE_HZ) -> np.nda
 class ToneSource:
     """The tone repeats every few frames (5 for 440 Hz at 16 kHz, 20 ms): those are cached."""
 
-    paced_by_device = False
     _MAX_CACHED_FRAMES = 1000
 
     def __init__(self, hz: int, rate: int, channels: int, samples: int) -> None:
@@ -74,8 +104,6 @@ class ToneSource:
 
 class FileSource:
     """A 16-bit PCM WAV; the last partial frame is padded with silence."""
-
-    paced_by_device = False
 
     def __init__(self, path: str, rate: int, channels: int, samples: int) -> None:
         try:
@@ -111,7 +139,7 @@ class FileSource:
         self._wav.close()
 
 
-def open_source(spec: str, rate: int, channels: int, samples: int) -> Source:
+def open_source(spec: str, rate: int, channels: int, samples: int) -> Source | DeviceSource:
     """Parse ``tone[:HZ]``, ``file:PATH.wav`` or ``mic[:DEVICE]`` and open it."""
     kind, _, arg = spec.partition(":")
     if kind == "tone":
@@ -123,7 +151,7 @@ def open_source(spec: str, rate: int, channels: int, samples: int) -> Source:
     if kind == "file" and arg:
         return FileSource(arg, rate, channels, samples)
     if kind == "mic":
-        from capture_proc.mic import MicSource  # PyAudio loads only when a mic is asked for
+        from capture_proc.micstream import MicSource  # PyAudio loads only for a mic
 
         return MicSource(arg or None, rate, channels, samples)
     raise SourceError(f"unknown source {spec!r}: use tone[:HZ], file:PATH.wav or mic[:DEVICE]")

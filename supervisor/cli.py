@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 from supervisor.child import EXIT_CONFIG
 from supervisor.config import PARSERS, ConfigError, Options, build, load_toml
 from supervisor.control import ControlError, format_status, request
+from supervisor.devices import list_devices
 
 EXIT_NO_SUPERVISOR = 1
 
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="run tone/file sources as fast as possible",
     )
+    commands.add_parser("devices", help="list the audio input devices --source mic can use")
     status = commands.add_parser("status", help="show the running supervisor's processes")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     commands.add_parser("stop", help="stop the running supervisor cleanly")
@@ -67,6 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if command == "start":
             sys.exit(_start(args))
+        if command == "devices":
+            sys.exit(list_devices())
         sys.exit(_control(command, args))
     except ConfigError as exc:
         print(f"supervisor: {exc}", file=sys.stderr)

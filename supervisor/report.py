@@ -11,7 +11,7 @@ from supervisor.process import Child
 from supervisor.stats import Stats
 
 _DROPS = {
-    "capture": ("dropped.hwm",),
+    "capture": ("dropped.hwm", "dropped.queue"),
     "sender": (
         "dropped.stale",
         "dropped.disconnected",
@@ -53,6 +53,7 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
             "cpu_s": round(ps.cpu_s(), 3),
             "exits": list(child.exits),
         }
+    report["capture"] = capture
     if "receiver" in stats.by_name:
         report["receiver"] = stats.role_counters("receiver")
     return report
@@ -69,6 +70,12 @@ def summary(report: dict[str, Any]) -> str:
         "  latency capture->ack ms: "
         + ", ".join(f"{k} {v if v is not None else '-'}" for k, v in lat.items()),
     ]
+    c = report.get("capture", {})
+    if c.get("device_reopen"):
+        lines.append(
+            f"  device: reopened {c['device_reopen']} time(s), gap {c.get('gap_ms', 0)} ms "
+            f"({c.get('gap_frames', 0)} frames)"
+        )
     if "receiver" in report:
         r = report["receiver"]
         lines.append(

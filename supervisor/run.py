@@ -20,6 +20,7 @@ from supervisor import report
 from supervisor.channels import Channels
 from supervisor.child import EXIT_CONFIG, decode_heartbeat
 from supervisor.config import ConfigError, Options
+from supervisor.devices import check_mic
 from supervisor.pipeline import Pipeline
 from supervisor.process import Child, describe_exit
 from supervisor.recycle import Recycler
@@ -298,8 +299,10 @@ class Supervisor:
 
 
 def check_source(options: Options) -> None:
-    """A file source's format is known before any process starts: fail fast, in one line."""
-    if options.source.startswith("file:"):
+    """A file's or device's format is known before any process starts: fail fast, in one line."""
+    if options.source.partition(":")[0] == "mic":
+        check_mic(options)
+    elif options.source.startswith("file:"):
         samples = round(options.rate * options.frame_ms / 1000)
         try:
             open_source(options.source, options.rate, options.channels, samples).close()

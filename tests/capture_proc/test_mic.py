@@ -1,0 +1,144 @@
+"""``--source mic`` end to end, against a real PulseAudio daemon's virtual microphone."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tests.capture_proc.conftest import Pulse
+from tests.capture_proc.signals import (
+    NOISE_S,
+    PAUSE_S,
+    RATE,
+    TONE_HZ,
+    best_correlation,
+    dominant_hz,
+    noise_burst,
+    write_test_wav,
+)
+from tests.support import Procs, poll_for, read_wav, supervisor_cmd, wait_child_pid
+
+
+class Pipeline:
+    """``supervisor start --source mic`` with the test daemon's environment."""
+
+    def __init__(self, procs: Procs, run_dir: Path, tmp: Path, env: dict[str, str]) -> None:
+        self.wav, self.report_path, self.run_dir = tmp / "rec" / "main.wav", tmp / "r.json", run_dir
+        args = ["start", "--source", "mic", "--run-dir", str(run_dir)]
+        args += ["--recordings", str(tmp / "rec"), "--report", str(self.report_path)]
+        self.proc = procs.start(
+            supervisor_cmd(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+    def wav_bytes(self) -> int:
+        return self.wav.stat().st_size if self.wav.exists() else 0
+
+    def wait_growing(self, seconds: float, timeout: float = 20) -> None:
+        """Until the recording has grown by ``seconds`` of audio from now."""
+        start = self.wav_bytes()
+        poll_for(lambda: self.wav_bytes() >= start + seconds * RATE * 2, timeout=timeout)
+
+    def stop(self) -> tuple[dict[str, Any], str]:
+        self.proc.send_signal(signal.SIGTERM)
+        _, err = self.proc.communicate(timeout=30)
+        assert self.proc.returncode == 0, err
+        return json.loads(self.report_path.read_text()), err
+
+
+def test_played_signal_is_recorded(pulse: Pulse, procs: Procs, run_dir: Path, tmp_path: Path):
+    played = tmp_path / "known.wav"
+    write_test_wav(played)
+    pipeline = Pipeline(procs, run_dir, tmp_path, pulse.env)
+    pipeline.wait_growing(0.2)  # the microphone is live
+    pulse.play(played)
+    pipeline.wait_growing(0.2)  # the tail has come through
+    report, _ = pipeline.stop()
+
+    _, audio = read_wav(pipeline.wav)
+    recording = np.frombuffer(audio, "<i2")
+    lag, r = best_correlation(recording, noise_burst())
+    assert r >= 0.99, f"noise burst correlates {r:.4f} at best (lag {lag})"
+    tone_at = lag + int((NOISE_S + PAUSE_S + 0.1) * RATE)
+    hz = dominant_hz(recording[tone_at : tone_at + int(0.8 * RATE)])
+    assert abs(hz - TONE_HZ) <= 1, f"dominant frequency {hz:.2f} Hz"
+    assert report["frames"]["unaccounted"] == 0
+    assert report["capture"]["device_reopen"] == 0
+
+
+def test_devices_lists_the_virtual_microphone(pulse: Pulse):
+    done = subprocess.run(
+        supervisor_cmd("devices"),
+        env={**os.environ, **pulse.env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["index", "name", "inputs", "default", "rate"]
+    assert any(" pulse " in line for line in lines), done.stdout
+    assert sum(line.endswith("(default)") for line in lines) == 1, done.stdout
+
+
+def test_killed_audio_server_is_bridged_and_counted(
+    pulse: Pulse, procs: Procs, run_dir: Path, tmp_path: Path
+):
+    pipeline = Pipeline(procs, run_dir, tmp_path, pulse.env)
+    pipeline.wait_growing(0.5)
+    pulse.kill()
+    time.sleep(1.0)  # the scenario: the server stays away for a second
+    pulse.start()
+    pipeline.wait_growing(0.5)  # frames come again, from the same capture process
+    report, err = pipeline.stop()
+
+    capture = report["capture"]
+    assert capture["device_reopen"] == 1, err
+    assert capture["gap_ms"] >= 1000 and capture["gap_frames"] >= 50, capture
+    assert report["processes"]["capture"]["restarts"] == 0
+    assert report["frames"]["unaccounted"] == 0
+    stats = json.loads((pipeline.wav.parent / "stats.json").read_text())["streams"]["main"]
+    # the receiver sees the gap as missing seqs: the seq advanced by the time away
+    assert abs(stats["missing"] - capture["gap_frames"]) <= report["frames"]["dropped"]["queue"]
+    assert "lost (the stream stopped)" in err and "is back" in err
+
+
+def test_frozen_audio_server_gets_the_capture_replaced(
+    pulse: Pulse, procs: Procs, run_dir: Path, tmp_path: Path
+):
+    pipeline = Pipeline(procs, run_dir, tmp_path, pulse.env)
+    pipeline.wait_growing(0.5)
+    first = wait_child_pid(run_dir, "capture")
+    pulse.freeze()
+    try:
+        wait_child_pid(run_dir, "capture", timeout=15, not_pid=first)  # the watchdog replaced it
+    finally:
+        pulse.thaw()
+    pipeline.wait_growing(0.5)
+    report, _ = pipeline.stop()
+    assert report["processes"]["capture"]["restarts"] >= 1
+    assert report["frames"]["unaccounted"] == 0
+
+
+def test_no_audio_server_one_line_and_exit_2(no_audio_env: dict[str, str], run_dir: Path):
+    env = {**os.environ, **no_audio_env}
+    start = supervisor_cmd("start", "--source", "mic", "--run-dir", str(run_dir))
+    done = subprocess.run(start, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "supervisor: source: no audio input device found: see `supervisor devices`, "
+        "or use --source tone"
+    ]
+    devices = subprocess.run(
+        supervisor_cmd("devices"), env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert devices.returncode != 0 and devices.stdout == ""
+    assert len(devices.stderr.splitlines()) == 1 and "--source tone" in devices.stderr
