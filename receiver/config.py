@@ -18,3 +18,4 @@ class ReceiverConfig:
     max_streams: int = 64
     max_message_bytes: int = MAX_MESSAGE_BYTES
     max_gap_fill_s: float = 10.0
+    reorder_ms: int = 200

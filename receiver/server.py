@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from uplink_frame import FrameError, from_dict
 
 logger = logging.getLogger(__name__)
 _OVERHEAD_BYTES = 4096  # Socket.IO framing around the audio attachment
+_FLUSH_S = 0.05
 
 
 class Receiver:
@@ -57,7 +59,7 @@ class Receiver:
         try:
             frame = from_dict(data, self.config.max_message_bytes)
             sink = self.sinks.get(frame.stream) or self._open(frame)
-            sink.write(frame)
+            sink.write(frame, time.monotonic())
         except FrameError as exc:
             self.counters["bad_frame"] += 1
             return {"ok": False, "error": str(exc)[:200]}
@@ -68,14 +70,25 @@ class Receiver:
         if len(self.sinks) >= self.config.max_streams:
             raise FrameError(f"more than {self.config.max_streams} streams")
         path = self.out_dir / f"{frame.stream}.wav"
-        sink = StreamSink(path, frame, self.config.max_gap_fill_s)
+        sink = StreamSink(path, frame, self.config.max_gap_fill_s, self.config.reorder_ms / 1000)
         self.sinks[frame.stream] = sink
         logger.info("receiver %d: new stream %s -> %s", os.getpid(), frame.stream, path)
         return sink
 
+    def flush(self) -> None:
+        now = time.monotonic()
+        for sink in self.sinks.values():
+            if sink.held:
+                sink.flush(now)
+
     def stats(self) -> dict[str, Any]:
         streams = {
-            name: {**sink.counts, "first_seq": sink.first_seq, "next_seq": sink.expected}
+            name: {
+                **sink.counts,
+                "first_seq": sink.first_seq,
+                "next_seq": sink.next_seq,
+                "held": len(sink.held),
+            }
             for name, sink in self.sinks.items()
         }
         return {**self.counters, "streams": streams}
@@ -106,11 +119,11 @@ async def serve(config: ReceiverConfig) -> None:
     heartbeat = Heartbeat(ctx, config.child) if config.child else None
     try:
         while not stop.is_set():
-            if heartbeat:
+            receiver.flush()  # gaps older than the reorder window become final
+            if heartbeat and heartbeat.due(time.monotonic()):
                 heartbeat.send(_flat(receiver.stats()), info={"port": port})
-            interval = heartbeat.interval_s if heartbeat else 1.0
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+                await asyncio.wait_for(stop.wait(), _FLUSH_S)
     finally:
         await runner.cleanup()
         receiver.close()
@@ -123,7 +136,7 @@ async def serve(config: ReceiverConfig) -> None:
 def _flat(stats: dict[str, Any]) -> dict[str, int]:
     totals = {k: v for k, v in stats.items() if isinstance(v, int)}
     for counts in stats["streams"].values():
-        for key in ("missing", "duplicates", "out_of_order", "gap_filled"):
+        for key in ("missing", "duplicates", "out_of_order", "late", "gap_filled"):
             totals[key] = totals.get(key, 0) + counts[key]
     return totals
 

@@ -1,4 +1,12 @@
-"""One stream's WAV file and its sequence accounting, in constant memory."""
+"""One stream's WAV file, written in seq order through a reorder buffer bounded in time.
+
+Several senders deliver one stream's frames in parallel, so frame 101 may
+arrive before 100. A frame waits in ``held`` until every earlier seq has
+been written, or until the oldest held frame has waited ``reorder_s``: then
+the gap is final, filled with silence (bounded) and counted ``missing``.
+A frame arriving after its gap was closed is counted ``late`` and dropped;
+the file never goes back in time.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +17,22 @@ from pathlib import Path
 from uplink_frame import Frame, FrameError
 
 _RECENT = 4096  # seqs remembered to tell a duplicate from a late frame
+_MAX_HELD = 2048  # hard bound on held frames, whatever reorder_s says
 
 
 class StreamSink:
-    def __init__(self, path: Path, first: Frame, max_gap_fill_s: float) -> None:
+    def __init__(self, path: Path, first: Frame, max_gap_fill_s: float, reorder_s: float) -> None:
         self.path = path
         self.shape = (first.rate, first.channels, len(first.audio))
         self.silence = bytes(len(first.audio))
         self.max_gap_frames = max(0, int(max_gap_fill_s / first.duration_s))
-        self.first_seq = first.seq
-        self.expected = first.seq
+        self.reorder_s = reorder_s
+        self.max_held = min(_MAX_HELD, max(8, int(4 * reorder_s / first.duration_s)))
+        self.first_seq: int | None = None
+        self.expected: int | None = None  # next seq to write; None until the start is known
+        self.held: dict[int, tuple[Frame, float]] = {}
         self.counts = dict.fromkeys(
-            ("frames", "missing", "duplicates", "out_of_order", "gap_filled"), 0
+            ("frames", "missing", "duplicates", "out_of_order", "late", "gap_filled"), 0
         )
         self._recent: deque[int] = deque(maxlen=_RECENT)
         self._recent_set: set[int] = set()
@@ -29,28 +41,52 @@ class StreamSink:
         self._wav.setsampwidth(2)
         self._wav.setframerate(first.rate)
 
-    def write(self, frame: Frame) -> None:
-        """Append a frame in seq order; a gap becomes (bounded) silence, a late frame is counted."""
+    def write(self, frame: Frame, now: float) -> None:
+        """Accept a frame; it reaches the file as soon as its turn comes."""
         if (frame.rate, frame.channels, len(frame.audio)) != self.shape:
             raise FrameError(f"stream {frame.stream} changed rate, channels or frame length")
-        if frame.seq < self.expected:
-            if frame.seq in self._recent_set:
-                self.counts["duplicates"] += 1
-            else:
+        if frame.seq in self._recent_set or frame.seq in self.held:
+            self.counts["duplicates"] += 1
+        elif self.expected is not None and frame.seq < self.expected:
+            self.counts["late"] += 1
+            self._remember(frame.seq)
+        else:
+            if self.held and frame.seq < max(self.held):
                 self.counts["out_of_order"] += 1
-                self.counts["missing"] -= 1
-                self._remember(frame.seq)
-            return
-        gap = frame.seq - self.expected
-        if gap:
-            self.counts["missing"] += gap
-            fill = min(gap, self.max_gap_frames)
-            self.counts["gap_filled"] += fill
-            self._wav.writeframesraw(self.silence * fill)
-        self._wav.writeframes(frame.audio)  # also rewrites the header: the file is always valid
-        self.counts["frames"] += 1
-        self.expected = frame.seq + 1
-        self._remember(frame.seq)
+            self.held[frame.seq] = (frame, now)
+        self.flush(now)
+
+    def flush(self, now: float, final: bool = False) -> None:
+        """Write what is in order; close gaps that waited ``reorder_s`` (all gaps if final)."""
+        while self.held:
+            if self.expected is None:
+                if not (final or min(self.held) == 0 or self._waited(now)):
+                    return
+                self.expected = self.first_seq = min(self.held)
+            if self.expected not in self.held:
+                if not (final or self._waited(now) or len(self.held) > self.max_held):
+                    return
+                self._fill_gap(min(self.held) - self.expected)
+            frame, _ = self.held.pop(self.expected)
+            self._wav.writeframes(frame.audio)  # also rewrites the header: always a valid file
+            self.counts["frames"] += 1
+            self._remember(frame.seq)
+            self.expected = frame.seq + 1
+
+    def _waited(self, now: float) -> bool:
+        return now - min(arrived for _, arrived in self.held.values()) >= self.reorder_s
+
+    def _fill_gap(self, gap: int) -> None:
+        assert self.expected is not None
+        self.counts["missing"] += gap
+        fill = min(gap, self.max_gap_frames)
+        self.counts["gap_filled"] += fill
+        self._wav.writeframesraw(self.silence * fill)
+        self.expected += gap
+
+    @property
+    def next_seq(self) -> int | None:
+        return self.expected
 
     def _remember(self, seq: int) -> None:
         if len(self._recent) == self._recent.maxlen:
@@ -59,4 +95,5 @@ class StreamSink:
         self._recent_set.add(seq)
 
     def close(self) -> None:
+        self.flush(0.0, final=True)
         self._wav.close()

@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         help="TOML file with the same keys as the flags (flags win)",
     )
     for key in PARSERS:
-        if key != "pace":
+        if key not in ("pace", "streams"):  # streams come as [[streams]] tables only
             flag = "--" + key.replace("_", "-")
             start.add_argument(flag, dest=key, default=argparse.SUPPRESS, metavar="VALUE")
     start.add_argument(
@@ -50,7 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("stop", help="stop the running supervisor cleanly")
     restart = commands.add_parser("restart", help="replace one process (senders overlap)")
     restart.add_argument("name", help="capture, sender-N or receiver")
-    for sub in (status, commands.choices["stop"], restart):
+    scale = commands.add_parser("scale", help="change the number of sender processes")
+    scale.add_argument("role", choices=["senders"])
+    scale.add_argument("n", type=int, help="how many senders to run")
+    for sub in (status, commands.choices["stop"], restart, scale):
         sub.add_argument(
             "--run-dir",
             dest="run_dir",
@@ -92,11 +95,15 @@ def _control(command: str, args: dict[str, Any]) -> int:
     message: dict[str, Any] = {"cmd": command}
     if command == "restart":
         message["name"] = args["name"]
+    if command == "scale":
+        message["n"] = args["n"]
     reply = request(run_dir, message)
     if command == "status":
         print(json.dumps(reply, indent=2) if args["json"] else format_status(reply))
     elif command == "restart":
         print(f"supervisor: {reply['name']} is being replaced")
+    elif command == "scale":
+        print(f"supervisor: scaling to {reply['senders']} senders")
     else:
         print("supervisor: stopping")
     return 0

@@ -27,6 +27,7 @@ class Options:
     source: str = "tone"
     server: str | None = None
     stream: str = "main"
+    streams: tuple[tuple[str, str], ...] = ()  # (id, source) from [[streams]]; else stream+source
     rate: int = 16000
     channels: int = 1
     frame_ms: float = 20.0
@@ -50,6 +51,9 @@ class Options:
     receiver_max_rss_mb: float | None = None
     max_restarts: int = 10
     restart_window: float = 60.0
+
+    def stream_sources(self) -> tuple[tuple[str, str], ...]:
+        return self.streams or ((self.stream, self.source),)
 
     def rss_cap_mb(self, role: str) -> float:
         cap: float | None = getattr(self, f"{role}_max_rss_mb")
@@ -112,17 +116,36 @@ def _url(value: Any) -> str:
     return str(value)
 
 
-def _one_sender(value: Any) -> int:
-    if str(value).strip() != "1":
-        raise ValueError("1: several senders come with the scale-out release")
-    return 1
+MAX_SENDERS = 32
+_SOURCE = _text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]")
+_STREAM_ID = _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "1-64 characters of [A-Za-z0-9_.-]")
+
+
+def _streams(value: Any) -> tuple[tuple[str, str], ...]:
+    """``[[streams]]`` tables: each exactly ``id`` and ``source``, ids unique."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("one or more [[streams]] tables with id and source")
+    streams = []
+    for table in value:
+        if not isinstance(table, dict) or set(table) != {"id", "source"}:
+            keys = sorted(table) if isinstance(table, dict) else table
+            raise ValueError(f"tables with exactly id and source (got {keys})")
+        try:
+            streams.append((_STREAM_ID(table["id"]), _SOURCE(table["source"])))
+        except ValueError as exc:
+            raise ValueError(f"id and source in {table}: {exc}") from None
+    ids = [sid for sid, _ in streams]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"unique stream ids (got {ids})")
+    return tuple(streams)
 
 
 _PATH = _text(r".+", "a path")
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "source": _text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]"),
+    "source": _SOURCE,
     "server": _url,
-    "stream": _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "1-64 characters of [A-Za-z0-9_.-]"),
+    "stream": _STREAM_ID,
+    "streams": _streams,
     "rate": _int(8000, 192000),
     "channels": _int(1, 8),
     "frame_ms": _float(2.5, 1000),
@@ -130,7 +153,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "max_latency_ms": _int(10, 600_000),
     "ack_timeout_ms": _int(10, 600_000),
     "hwm_ms": _int(1, 600_000),
-    "senders": _one_sender,
+    "senders": _int(1, MAX_SENDERS),
     "event": _text(r"[A-Za-z0-9_.:-]{1,64}", "1-64 characters of [A-Za-z0-9_.:-]"),
     "duration": _float(0.1, 1e9),
     "report": _PATH,

@@ -67,9 +67,9 @@ def list_devices() -> int:
     return 0
 
 
-def check_mic(options: Options) -> None:
+def check_mic(options: Options, source: str) -> None:
     """ConfigError naming the fix if ``--source mic[:DEVICE]`` cannot record as asked."""
-    spec = options.source.partition(":")[2] or "-"
+    spec = source.partition(":")[2] or "-"
     result = probe("check", spec, str(options.rate), str(options.channels))
     if "error" in result:
         raise ConfigError(f"source: {result['error']}")

@@ -6,6 +6,7 @@ import math
 import os
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from capture_proc.config import CaptureConfig
@@ -27,13 +28,25 @@ class Pipeline:
         self.run_dir = run_dir
         self.stats = stats
         self.server = options.server or f"http://127.0.0.1:{_free_port()}"
-        self.capture_t0: float | None = None
+        self.capture_t0: dict[str, float] = {}
+        self.streams = options.stream_sources()
         self.children: list[Child] = []
+        self.senders_made = 0
         if not options.server:
             self.children.append(self._child("receiver", "receiver", self._receiver_config))
-        for i in range(1, options.senders + 1):
-            self.children.append(self._child(f"sender-{i}", "sender", self._sender_config))
-        self.children.append(self._child("capture", "capture", self._capture_config))
+        for _ in range(options.senders):
+            self.add_sender()
+        for stream, source in self.streams:
+            name = f"capture-{stream}" if options.streams else "capture"
+            make = self._capture_maker(stream, source)
+            self.children.append(self._child(name, "capture", make))
+
+    def add_sender(self) -> Child:
+        """A new sender slot; names are never reused, so reports stay unambiguous."""
+        self.senders_made += 1
+        child = self._child(f"sender-{self.senders_made}", "sender", self._sender_config)
+        self.children.append(child)
+        return child
 
     def _child(self, name: str, role: str, make: Any) -> Child:
         module = {"receiver": "receiver", "sender": "sender_proc", "capture": "capture_proc"}[role]
@@ -55,7 +68,7 @@ class Pipeline:
         o = self.options
         return SenderConfig(
             self._spec(child),
-            (self.capture_endpoint(),),
+            tuple(self.capture_endpoint(stream) for stream, _ in self.streams),
             self.server,
             event=o.event,
             window=o.window,
@@ -65,15 +78,17 @@ class Pipeline:
             drain_ms=o.drain_ms,
         )
 
-    def _capture_config(self, child: Child) -> CaptureConfig:
+    def _capture_maker(self, stream: str, source: str) -> Callable[[Child], CaptureConfig]:
+        return lambda child: self._capture_config(child, stream, source)
+
+    def _capture_config(self, child: Child, stream: str, source: str) -> CaptureConfig:
         o = self.options
-        if self.capture_t0 is None:
-            self.capture_t0 = time.time()
+        self.capture_t0.setdefault(child.name, time.time())
         return CaptureConfig(
             self._spec(child),
-            o.stream,
-            o.source,
-            self.capture_endpoint(),
+            stream,
+            source,
+            self.capture_endpoint(stream),
             rate=o.rate,
             channels=o.channels,
             frame_ms=o.frame_ms,
@@ -82,15 +97,15 @@ class Pipeline:
             seq_start=self._next_seq(child.name),
         )
 
-    def capture_endpoint(self) -> str:
-        return self.run_dir.endpoint(f"capture-{self.options.stream}.sock")
+    def capture_endpoint(self, stream: str) -> str:
+        return self.run_dir.endpoint(f"capture-{stream}.sock")
 
     def _next_seq(self, name: str) -> int:
         """A restarted capture continues the stream: past every seq used, at real-time position."""
         reported = int(self.stats.by_name[name].info.get("next_seq", 0))
-        if self.capture_t0 is None or not self.options.pace:
+        if not self.options.pace:
             return reported
-        elapsed = math.floor((time.time() - self.capture_t0) / (self.options.frame_ms / 1000))
+        elapsed = math.floor((time.time() - self.capture_t0[name]) / (self.options.frame_ms / 1000))
         return max(reported, elapsed)
 
 

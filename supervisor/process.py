@@ -56,6 +56,7 @@ class Child:
     retiring: list[Retiring] = field(default_factory=list)
     open_record: dict[str, Any] | None = None
     last_pid: int | None = None
+    removed: bool = False  # scaled away or its source ended: never restarted
 
     @property
     def pid(self) -> int | None:

@@ -19,7 +19,7 @@ from capture_proc.sources import SourceError, open_source
 from supervisor import report
 from supervisor.channels import Channels
 from supervisor.child import EXIT_CONFIG, decode_heartbeat
-from supervisor.config import ConfigError, Options
+from supervisor.config import MAX_SENDERS, ConfigError, Options
 from supervisor.devices import check_mic
 from supervisor.pipeline import Pipeline
 from supervisor.process import Child, describe_exit
@@ -118,7 +118,7 @@ class Supervisor:
         self.live.update(self.status(), now)
 
     def _watch(self, child: Child, now: float) -> None:
-        if not child.alive or child.kill_at is not None or self.stop_reason:
+        if not child.alive or child.kill_at is not None or child.removed or self.stop_reason:
             return
         limits = Limits(
             self.options.hang_timeout_ms / 1000, max_rss_mb=self.options.rss_cap_mb(child.role)
@@ -151,14 +151,16 @@ class Supervisor:
 
     def _on_exit(self, child: Child, code: int, now: float) -> None:
         reason, child.pending_reason = child.pending_reason or describe_exit(code), None
-        if self.stop_reason:
+        if self.stop_reason or child.removed:
             return
         if code == EXIT_CONFIG and not reason.startswith(("hang", "memory", "requested")):
             logger.error("supervisor: %s cannot run as configured, stopping", child.name)
             self._fail(child, reason, EXIT_CONFIG)
             return
         if child.role == "capture" and code == 0 and child.health.info.get("ended"):
-            self.stop_reason = "source ended"
+            child.removed = True
+            if all(c.removed for c in self.pipeline.role("capture")):
+                self.stop_reason = "source ended"
             return
         self._open_record(child, reason)
         if reason.startswith(("memory", "requested")):
@@ -236,7 +238,25 @@ class Supervisor:
                 }
             self.recycle(child, "requested by supervisor restart")
             return {"ok": True, "name": child.name}
-        return {"error": f"unknown command {cmd!r}: status, stop or restart"}
+        if cmd == "scale":
+            return self.scale_senders(request.get("n"))
+        return {"error": f"unknown command {cmd!r}: status, stop, restart or scale"}
+
+    def scale_senders(self, n: Any) -> dict[str, Any]:
+        """Add senders, or retire the newest ones: each sends what it holds before it exits."""
+        if not isinstance(n, int) or not 1 <= n <= MAX_SENDERS:
+            return {"error": f"scale senders: expected a number from 1 to {MAX_SENDERS}, got {n!r}"}
+        active = [c for c in self.pipeline.role("sender") if not c.removed]
+        for _ in range(n - len(active)):
+            child = self.pipeline.add_sender()
+            self.by_name[child.name] = child
+            self._spawn(child)
+        for child in active[n:]:
+            child.removed, child.restart_at = True, None
+            child.signal(signal.SIGUSR1)
+            child.kill_at = time.monotonic() + self.options.drain_ms / 1000 + 2.0
+        logger.info("supervisor: senders %d -> %d", len(active), n)
+        return {"ok": True, "senders": n}
 
     def status(self) -> dict[str, Any]:
         now = time.monotonic()
@@ -300,21 +320,23 @@ class Supervisor:
 
 def check_source(options: Options) -> None:
     """A file's or device's format is known before any process starts: fail fast, in one line."""
-    if options.source.partition(":")[0] == "mic":
-        check_mic(options)
-    elif options.source.startswith("file:"):
-        samples = round(options.rate * options.frame_ms / 1000)
-        try:
-            open_source(options.source, options.rate, options.channels, samples).close()
-        except SourceError as exc:
-            raise ConfigError(f"source: {exc}") from None
+    samples = round(options.rate * options.frame_ms / 1000)
+    for _, source in options.stream_sources():
+        if source.partition(":")[0] == "mic":
+            check_mic(options, source)
+        elif source.startswith("file:"):
+            try:
+                open_source(source, options.rate, options.channels, samples).close()
+            except SourceError as exc:
+                raise ConfigError(f"source: {exc}") from None
 
 
 def start(options: Options) -> int:
     """Run the pipeline until the duration, a signal, or the source's end; return the exit code."""
     check_source(options)
     run_dir = RunDir(options.resolved_run_dir())
-    run_dir.acquire(longest_socket=f"capture-{options.stream}.sock")
+    longest = max((stream for stream, _ in options.stream_sources()), key=len)
+    run_dir.acquire(longest_socket=f"capture-{longest}.sock")
     Path(options.recordings).mkdir(parents=True, exist_ok=True)
     ctx: zmq.Context[Any] = zmq.Context()
     supervisor = Supervisor(options, run_dir, ctx)

@@ -14,6 +14,8 @@ _IN_OUT = {"capture": ("captured", "sent"), "sender": ("received", "acked")}
 
 
 def state(child: Child) -> str:
+    if child.removed:
+        return "retiring" if child.alive else "removed"
     if child.alive:
         if child.kill_at is not None:
             return "stopping"

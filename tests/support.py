@@ -87,9 +87,19 @@ def run_status(run_dir: Path) -> dict[str, Any]:
         return {}
 
 
+def live_status(run_dir: Path) -> dict[str, Any]:
+    """The running supervisor's status over its control socket ({} if it is not up)."""
+    from supervisor.control import ControlError, request
+
+    try:
+        return request(str(run_dir), {"cmd": "status"})
+    except ControlError:
+        return {}
+
+
 def child_pid(run_dir: Path, name: str) -> int | None:
-    """The pid of a running child, from the supervisor's status.json."""
-    for row in run_status(run_dir).get("processes", []):
+    """The pid of a running child, asked of the supervisor itself."""
+    for row in live_status(run_dir).get("processes", []):
         if row["name"] == name and row["state"] == "running":
             return int(row["pid"])
     return None

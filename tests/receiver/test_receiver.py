@@ -60,19 +60,36 @@ def test_hostile_payloads_are_refused_and_the_stream_stays_exact(
     assert not list(out.parent.glob("escape*"))
 
 
-def test_gaps_duplicates_and_late_frames_are_counted(
+def test_reorder_buffer_puts_frames_back_in_order(
     external_receiver: tuple[str, Path, subprocess.Popen[str]],
 ) -> None:
     url, out, proc = external_receiver
-    order = [0, 1, 4, 4, 2, 5]  # 2 and 3 missing at first, a duplicate, 2 arrives late
+    order = [0, 1, 4, 4, 2, 5]  # 2 overtaken by 4 (reordered), a duplicate, 3 never comes
     asyncio.run(exchange(url, [tone_frame(seq) for seq in order]))
     stop(proc)
 
     counts = json.loads((out / "stats.json").read_text())["streams"]["t"]
-    assert counts["frames"] == 4  # 0, 1, 4, 5 written in order
-    assert counts["duplicates"] == 1 and counts["out_of_order"] == 1
-    assert counts["missing"] == 1  # 3 never came
+    assert counts["frames"] == 5 and counts["out_of_order"] == 1
+    assert counts["duplicates"] == 1 and counts["missing"] == 1 and counts["late"] == 0
     _, audio = read_wav(out / "t.wav")
-    frame = len(expected_tone(1))
-    silence = bytes(2 * frame)
-    assert audio == expected_tone(2) + silence + expected_tone(2, first_seq=4)
+    silence = bytes(len(expected_tone(1)))
+    assert audio == expected_tone(3) + silence + expected_tone(2, first_seq=4)
+
+
+def test_frame_later_than_the_reorder_window_is_counted_late(
+    external_receiver: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
+    url, out, proc = external_receiver
+
+    async def scenario() -> None:
+        await exchange(url, [tone_frame(seq) for seq in (0, 1, 3)])
+        await asyncio.sleep(0.6)  # the 200 ms window closes the gap at 2 meanwhile
+        await exchange(url, [tone_frame(2), tone_frame(4)])
+
+    asyncio.run(scenario())
+    stop(proc)
+    counts = json.loads((out / "stats.json").read_text())["streams"]["t"]
+    assert counts["late"] == 1 and counts["missing"] == 1 and counts["frames"] == 4
+    _, audio = read_wav(out / "t.wav")
+    silence = bytes(len(expected_tone(1)))
+    assert audio == expected_tone(2) + silence + expected_tone(2, first_seq=3)

@@ -35,7 +35,7 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
         (["--window", "0"], "--window"),
         (["--source", "radio"], "tone[:HZ], file:PATH.wav or mic[:DEVICE]"),
         (["--server", "ftp://x"], "--server"),
-        (["--senders", "3"], "scale-out"),
+        (["--senders", "33"], "1 to 32"),
         (["--duration", "-1"], "--duration"),
         (["--bogus", "1"], "unrecognized arguments: --bogus"),
         (["--source", "file:/nonexistent.wav"], "cannot read WAV file"),

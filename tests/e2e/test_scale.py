@@ -1,0 +1,132 @@
+"""Several streams, several senders: order restored at the receiver, no gap when a sender dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.support import (
+    Procs,
+    expected_tone,
+    live_status,
+    poll_for,
+    read_wav,
+    supervisor_cmd,
+    wait_child_pid,
+)
+
+WINDOW, HWM_FRAMES, PIPE_FRAMES = 8, 50, 8
+TONES = {"a": 440, "b": 550, "c": 660, "d": 880}
+
+
+def start(
+    procs: Procs, run_dir: Path, tmp_path: Path, toml: str, *args: str
+) -> subprocess.Popen[str]:
+    config = tmp_path / "uplink.toml"
+    config.write_text(toml)
+    return procs.start(
+        supervisor_cmd(
+            "start",
+            "--config",
+            str(config),
+            "--run-dir",
+            str(run_dir),
+            "--recordings",
+            str(tmp_path / "rec"),
+            "--report",
+            str(tmp_path / "r.json"),
+            *args,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def finish(proc: subprocess.Popen[str], tmp_path: Path) -> dict[str, Any]:
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err, err
+    return dict(json.loads((tmp_path / "r.json").read_text()))
+
+
+def streams_toml(senders: int) -> str:
+    tables = "".join(f'[[streams]]\nid = "{s}"\nsource = "tone:{hz}"\n' for s, hz in TONES.items())
+    return f"senders = {senders}\n{tables}"
+
+
+def test_four_streams_three_senders_every_wav_exact(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    report = finish(start(procs, run_dir, tmp_path, streams_toml(3), "--duration", "10"), tmp_path)
+    assert report["frames"]["unaccounted"] == 0
+    assert {f"sender-{i}" for i in (1, 2, 3)} <= set(report["processes"])
+    stats = json.loads((tmp_path / "rec" / "stats.json").read_text())["streams"]
+    for stream, hz in TONES.items():
+        _, audio = read_wav(tmp_path / "rec" / f"{stream}.wav")
+        frames = stats[stream]["frames"]
+        assert frames >= 400 and stats[stream]["missing"] == 0
+        assert audio == expected_tone(frames, hz=hz), stream
+    # every sender carried a share: the load really was spread
+    assert all(report["processes"][f"sender-{i}"]["cpu_s"] > 0 for i in (1, 2, 3))
+
+
+def test_killing_one_of_three_senders_repeatedly(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    proc = start(procs, run_dir, tmp_path, "senders = 3\n", "--duration", "9")
+    kills, pid = 3, None
+    for _ in range(kills):
+        pid = wait_child_pid(run_dir, "sender-2", not_pid=pid)
+        time.sleep(1.5)
+        os.kill(pid, signal.SIGKILL)
+    wait_child_pid(run_dir, "sender-2", not_pid=pid)
+    report = finish(proc, tmp_path)
+    frames = report["frames"]
+    assert report["processes"]["sender-2"]["restarts"] == kills
+    assert report["processes"]["sender-1"]["restarts"] == 0
+    assert 0 <= frames["unaccounted"] <= kills * (WINDOW + PIPE_FRAMES + HWM_FRAMES), frames
+    stream = json.loads((tmp_path / "rec" / "stats.json").read_text())["streams"]["main"]
+    lost = frames["captured"] - frames["acked"]
+    assert stream["missing"] <= lost  # every gap in the WAV is a frame the report accounts for
+    assert stream["next_seq"] >= frames["captured"] - HWM_FRAMES  # the stream went on
+
+
+def test_scale_senders_up_and_down_loses_nothing(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    proc = start(procs, run_dir, tmp_path, "senders = 1\n", "--duration", "60")
+    wait_child_pid(run_dir, "capture")
+    for n in (4, 2):
+        time.sleep(1.5)
+        scale(run_dir, n)
+        poll_for(lambda n=n: running_senders(run_dir) == n, timeout=30)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    report = finish(proc, tmp_path)
+    assert report["frames"]["unaccounted"] == 0, report["frames"]
+    assert sum(report["frames"]["dropped"].values()) == 0, report["frames"]
+    stream = json.loads((tmp_path / "rec" / "stats.json").read_text())["streams"]["main"]
+    assert stream["missing"] == 0 and stream["late"] == 0
+    _, audio = read_wav(tmp_path / "rec" / "main.wav")
+    assert audio == expected_tone(stream["frames"])
+
+
+def scale(run_dir: Path, n: int) -> None:
+    result = subprocess.run(
+        supervisor_cmd("scale", "senders", str(n), "--run-dir", str(run_dir)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result
+
+
+def running_senders(run_dir: Path) -> int:
+    rows = live_status(run_dir).get("processes", [])
+    return sum(1 for r in rows if r["role"] == "sender" and r["state"] == "running")
