@@ -31,9 +31,9 @@ def cpu_s(pid: int) -> float:
 def child_pids(run_dir: Path, deadline: float) -> dict[str, int]:
     while time.monotonic() < deadline:
         try:
-            status = json.loads((run_dir / "status.json").read_text())["processes"]
-            if all(p["pid"] for p in status.values()):
-                return {name: p["pid"] for name, p in status.items()}
+            rows = json.loads((run_dir / "status.json").read_text())["processes"]
+            if rows and all(p["state"] == "running" for p in rows):
+                return {p["name"]: p["pid"] for p in rows}
         except (OSError, ValueError, KeyError):
             pass
         time.sleep(0.1)
