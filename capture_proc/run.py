@@ -47,6 +47,10 @@ class Publisher:
             self.beat(heartbeat, {"waiting": True})
         return False
 
+    def has_room(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` until a send would not hit the high-water mark."""
+        return bool(self._sock.poll(int(timeout_s * 1000), zmq.POLLOUT))
+
     def publish(self, frame: Frame) -> None:
         self.counters["captured"] += 1
         try:
@@ -115,6 +119,11 @@ class _Loop:
                 _sleep_until(t0_mono + offset + config.frame_s, stop)
                 if stop.requested:
                     break
+            elif not self.publisher.has_room(self.heartbeat.interval_s / 2):
+                # unpaced: no device can overflow, so run as fast as the senders
+                # take frames rather than make frames only to drop them
+                self.publisher.beat(self.heartbeat, {"next_seq": seq, "waiting": True})
+                continue
             audio = source.read(seq)
             if audio is None:
                 logger.info("capture: source %s ended after seq %d", config.source, seq - 1)

@@ -23,6 +23,10 @@ class SenderConfig:
     connect_timeout_ms: int = 2000
     backoff_initial_ms: int = 250
     backoff_max_ms: int = 5000
+    # unpaced sources (--no-pace): nothing is real time, so stop pulling while
+    # frames wait here and let the high-water mark hold capture back, instead
+    # of pushing the oldest out
+    backpressure: bool = False
 
     @property
     def queue_frames(self) -> int:

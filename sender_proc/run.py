@@ -38,6 +38,7 @@ class Sender:
             config.ack_timeout_ms / 1000,
         )
         self.wake = asyncio.Event()
+        self.room = asyncio.Event()  # a pending frame left: backpressure may pull again
         self.stopping = asyncio.Event()
         self.retiring = False
         self.link = Link(
@@ -66,16 +67,23 @@ class Sender:
     async def pull_frames(self) -> None:
         """Move frames from ZeroMQ into the bounded pending queue (cancelled on stop)."""
         while True:
+            await self._wait_room()
             self._take(await self.pull.recv())
 
     async def drain_pipe(self) -> None:
         """After a stop: capture has exited, so an idle pipe is an empty pipe."""
         while True:
+            await self._wait_room()
             try:
                 raw = await asyncio.wait_for(self.pull.recv(), _DRAIN_IDLE_S)
             except TimeoutError:
                 return
             self._take(raw)
+
+    async def _wait_room(self) -> None:
+        while self.config.backpressure and len(self.flow.pending) >= self.config.window:
+            self.room.clear()
+            await self.room.wait()
 
     def _take(self, raw: bytes) -> None:
         try:
@@ -94,6 +102,7 @@ class Sender:
             self.wake.clear()
             while self.flow.can_send() and self.link.up:
                 frame = self.flow.next_frame(time.time())
+                self.room.set()
                 if frame is None:
                     break
                 await self._emit(frame)

@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_const",
         const=False,
         default=argparse.SUPPRESS,
-        help="run tone/file sources as fast as possible",
+        help="run tone/file sources as fast as the senders take frames",
     )
     commands.add_parser("devices", help="list the audio input devices --source mic can use")
     status = commands.add_parser("status", help="show the running supervisor's processes")

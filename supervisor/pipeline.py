@@ -76,6 +76,7 @@ class Pipeline:
             ack_timeout_ms=o.ack_timeout_ms,
             frame_ms=o.frame_ms,
             drain_ms=o.drain_ms,
+            backpressure=not o.pace,
         )
 
     def _capture_maker(self, stream: str, source: str) -> Callable[[Child], CaptureConfig]:

@@ -32,6 +32,10 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
         for key in keys:
             dropped[key.removeprefix("dropped.")] = counts.get(key, 0)
     captured, acked = capture.get("captured", 0), sender.get("acked", 0)
+    # handed to ZeroMQ but never taken by a sender: what a pipe held when a
+    # process at either end exited (ZeroMQ discards it; LINGER does not help)
+    taken = sender.get("received", 0) + sender.get("bad_frame", 0)
+    dropped["pipe"] = max(0, capture.get("sent", 0) - taken)
     report: dict[str, Any] = {
         "duration_s": round(duration_s, 3),
         "frames": {
