@@ -131,18 +131,28 @@ def part_throughput(args: argparse.Namespace) -> None:
     print(f"{'tutorial loop (one process)':<36}{fps:>10.0f}{cpu:>20.3f}{note}")
 
 
+def within_budget(k: int, args: argparse.Namespace) -> bool:
+    report = carry(k, args.stream_senders, args.stream_seconds)
+    lat, frames = report["latency_ms"], report["frames"]
+    lost = sum(frames["dropped"].values()) + frames["unaccounted"]
+    p99 = lat["p99"] if lat["p99"] is not None else float("inf")
+    print(f"{k:>8}{args.stream_senders:>9}{lat['p50']:>9}{lat['p99']:>9}{lat['max']:>9}{lost:>7}")
+    return p99 <= P99_BUDGET_MS and not lost
+
+
 def part_streams(args: argparse.Namespace) -> None:
+    """Double K until it fails, then bisect down to a step of 2 streams."""
     print(f"{'streams':>8}{'senders':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'lost':>7}")
     best, k = 0, 1
-    while k <= args.max_streams:
-        report = carry(k, args.stream_senders, args.stream_seconds)
-        lat, frames = report["latency_ms"], report["frames"]
-        lost = sum(frames["dropped"].values()) + frames["unaccounted"]
-        p99 = lat["p99"] if lat["p99"] is not None else float("inf")
-        print(f"{k:>8}{args.stream_senders:>9}{lat['p50']:>9}{lat['p99']:>9}{lat['max']:>9}{lost:>7}")
-        if p99 > P99_BUDGET_MS or lost:
-            break
+    while k <= args.max_streams and within_budget(k, args):
         best, k = k, k * 2
+    failed = k
+    while failed - best > 2 and best:
+        mid = (best + failed) // 2
+        if within_budget(mid, args):
+            best = mid
+        else:
+            failed = mid
     print(f"largest number of real-time streams with p99 <= {P99_BUDGET_MS:.0f} ms: {best}")
 
 
