@@ -26,6 +26,7 @@ from uplink_frame import Frame, FrameError, decode
 
 logger = logging.getLogger(__name__)
 _DRAIN_IDLE_S = 0.2  # capture has stopped: an empty pipe for this long means it is drained
+_READY_MAX = 1000  # a retiring sender's pipe holds a few frames: bound the loop anyway
 
 
 class Sender:
@@ -77,6 +78,14 @@ class Sender:
             try:
                 raw = await asyncio.wait_for(self.pull.recv(), _DRAIN_IDLE_S)
             except TimeoutError:
+                return
+            self._take(raw)
+
+    async def _take_ready(self) -> None:
+        for _ in range(_READY_MAX):
+            try:
+                raw = await self.pull.recv(zmq.NOBLOCK)
+            except zmq.Again:
                 return
             self._take(raw)
 
@@ -152,7 +161,10 @@ class Sender:
         await asyncio.gather(puller, return_exceptions=True)
         piped: asyncio.Task[None] | None = None
         if self.retiring:
-            self.pull.close()  # capture is alive and our replacement pulls: let go now
+            # capture is alive and the other senders pull: take what is already
+            # in our pipe, then let go (ZeroMQ would discard it with the socket)
+            await self._take_ready()
+            self.pull.close()
         else:
             piped = asyncio.create_task(self.drain_pipe())
         while time.monotonic() < deadline:
