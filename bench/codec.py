@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--frame-ms", type=float, default=20.0)
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    print(f"{args.seconds:g} s per row, mono, {args.frame_ms:g} ms frames; bytes: mean per frame")
+    print(f"{args.seconds:g} s of audio per row, mono, {args.frame_ms:g} ms frames; mean per frame")
     cols = ("audio B", "zmq B", "wire B", "wire kbit/s", "enc ms", "dec ms")
     print(f"{'rate':>6} {'signal':<6} {'codec':<10}" + "".join(f"{c:>12}" for c in cols))
     for rate in (16000, 48000):
