@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.opus_support import LIBOPUS_HINT, NO_LIBOPUS, NO_OPUSLIB, OPUSLIB_HINT, env_without
 from tests.supervisor.test_cli_errors import one_line_error, run
 from tests.support import supervisor_cmd
 
@@ -32,38 +33,15 @@ def test_unknown_codec(run_dir: Path) -> None:
     assert "--codec = 'mp3': expected pcm or opus" in line
 
 
-# sitecustomize runs in the child interpreter before the supervisor: it takes away
-# what a machine without the opus extra (or without libopus) lacks, nothing else
-NO_OPUSLIB = """
-import importlib.abc, sys
-class _NotInstalled(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] == "opuslib":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-sys.meta_path.insert(0, _NotInstalled())
-"""
-NO_LIBOPUS = """
-import ctypes.util
-_find = ctypes.util.find_library
-ctypes.util.find_library = lambda name: None if name == "opus" else _find(name)
-"""
-
-
 def run_without(code: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "sitecustomize.py").write_text(code)
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env = {**os.environ, **env_without(code, tmp_path / "site")}
     return subprocess.run(
         supervisor_cmd(*args), capture_output=True, text=True, timeout=60, check=False, env=env
     )
 
 
 @pytest.mark.parametrize(
-    ("missing", "names"),
-    [
-        (NO_OPUSLIB, "needs the Python package opuslib: pip install 'audio-uplink[opus]'"),
-        (NO_LIBOPUS, "needs the system library libopus: apt-get install libopus0"),
-    ],
+    ("missing", "names"), [(NO_OPUSLIB, OPUSLIB_HINT), (NO_LIBOPUS, LIBOPUS_HINT)]
 )
 def test_codec_unavailable_names_what_to_install(
     missing: str, names: str, tmp_path: Path, run_dir: Path
@@ -73,16 +51,9 @@ def test_codec_unavailable_names_what_to_install(
 
 
 def test_pcm_runs_without_opuslib(tmp_path: Path, run_dir: Path) -> None:
-    result = run_without(
-        NO_OPUSLIB,
-        tmp_path,
-        "start",
-        "--run-dir",
-        str(run_dir),
-        "--duration",
-        "1",
-        "--recordings",
-        str(tmp_path / "rec"),
-    )
+    """Every child inherits the environment: PCM needs opuslib nowhere."""
+    rec = tmp_path / "rec"
+    args = ["start", "--run-dir", str(run_dir), "--duration", "1", "--recordings", str(rec)]
+    result = run_without(NO_OPUSLIB, tmp_path, *args)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "rec" / "main.wav").stat().st_size > 44
+    assert (rec / "main.wav").stat().st_size > 44
