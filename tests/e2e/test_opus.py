@@ -52,7 +52,8 @@ def test_tone_round_trips_through_opus_within_the_bitrate(
     )
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
-    frames = json.loads(rep.read_text())["frames"]
+    report = json.loads(rep.read_text())
+    frames = report["frames"]
     assert frames["captured"] >= 100 and frames["unaccounted"] == 0
 
     stats = json.loads((rec / "stats.json").read_text())["streams"]["main"]
@@ -60,6 +61,7 @@ def test_tone_round_trips_through_opus_within_the_bitrate(
     assert stats["concealed"] == 0 and stats["decode_errors"] == 0
     budget = bitrate * FRAME_MS / 1000 / 8  # bytes per frame the bitrate allows
     assert 0.8 * budget <= stats["audio_bytes"] / stats["frames"] <= 1.1 * budget
+    assert report["receiver"]["audio_bytes"] == stats["audio_bytes"]  # the report has them too
 
     params, audio = read_wav(rec / "main.wav")
     assert (params.framerate, params.nchannels, params.sampwidth) == (RATE, 1, 2)
