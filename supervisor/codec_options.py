@@ -28,6 +28,6 @@ def check(options: Options) -> str | None:
     try:
         load_opuslib()
     except CodecUnavailable as exc:
-        return f"codec: {exc}"
+        return str(exc)
     return None
 
