@@ -1,17 +1,20 @@
-"""A lost Opus frame is concealed by Opus, not left silent, and counted."""
+"""The receiver and Opus: a lost frame concealed and counted, codec changes and lacks refused."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from tests.opus_support import NO_OPUSLIB, OPUSLIB_HINT, env_without
 from tests.receiver.test_receiver import exchange
-from tests.support import expected_tone, read_wav
+from tests.support import Procs, expected_tone, read_wav
 from uplink_frame import Frame
 from uplink_frame.codec import OpusEncoder
 
@@ -49,3 +52,33 @@ def test_a_lost_frame_is_concealed_and_counted(
     around = got[(LOST - 5) * SAMPLES : LOST * SAMPLES]
     # silence would be 0; concealment carries the tone on at a comparable level
     assert rms(concealed) >= 0.3 * rms(around), (rms(concealed), rms(around))
+
+
+def test_a_stream_cannot_change_codec(
+    external_receiver: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
+    url, _, _ = external_receiver
+    packet = OpusEncoder(16000, 1, 24000, "voip").encode(expected_tone(1, first_seq=1))
+    pcm = Frame("t", 0, 1_700_000_000.0, 16000, 1, expected_tone(1))
+    opus = Frame("t", 1, 1_700_000_000.02, 16000, 1, packet, "opus")
+    replies = asyncio.run(exchange(url, [pcm.to_dict(), opus.to_dict()]))
+    assert replies[0] == {"ok": True}
+    assert replies[1]["ok"] is False and "changed rate, channels, codec" in replies[1]["error"]
+
+
+def test_a_receiver_without_opuslib_refuses_opus_frames_saying_why(
+    procs: Procs, tmp_path: Path
+) -> None:
+    out = tmp_path / "rec"
+    proc = procs.start(
+        [sys.executable, "-m", "receiver", "--port", "0", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        env=env_without(NO_OPUSLIB, tmp_path / "site"),
+    )
+    assert proc.stdout is not None
+    match = re.search(r"http://[\d.]+:\d+", proc.stdout.readline())
+    assert match, "receiver did not announce its port"
+    packet = OpusEncoder(16000, 1, 24000, "voip").encode(expected_tone(1))
+    frame = Frame("t", 0, 1_700_000_000.0, 16000, 1, packet, "opus").to_dict()
+    replies = asyncio.run(exchange(match.group(0), [frame]))
+    assert replies[0]["ok"] is False and OPUSLIB_HINT in replies[0]["error"]
