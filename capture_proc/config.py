@@ -21,6 +21,9 @@ class CaptureConfig:
     pace: bool = True
     seq_start: int = 0
     wait_peer_ms: int = 3000
+    codec: str = "pcm"
+    bitrate: int = 24000
+    application: str = "voip"
 
     @property
     def frame_s(self) -> float:

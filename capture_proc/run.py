@@ -12,6 +12,7 @@ from typing import Any
 import zmq
 
 from capture_proc.config import CaptureConfig
+from capture_proc.encoding import FrameMaker
 from capture_proc.mic import mute_native_stderr
 from capture_proc.sources import DeviceSource, Source, SourceError, open_source
 from supervisor.child import (
@@ -24,6 +25,7 @@ from supervisor.child import (
     start_child,
 )
 from uplink_frame import Frame, encode
+from uplink_frame.codec import CodecUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +83,15 @@ class Publisher:
 
 
 def capture(
-    config: CaptureConfig, source: Source | DeviceSource, stop: StopFlag, ctx: zmq.Context[Any]
+    config: CaptureConfig,
+    source: Source | DeviceSource,
+    stop: StopFlag,
+    ctx: zmq.Context[Any],
+    maker: FrameMaker,
 ) -> None:
     heartbeat = Heartbeat(ctx, config.child)
     publisher = Publisher(ctx, config)
-    loop = _Loop(config, publisher, heartbeat, stop, config.seq_start)
+    loop = _Loop(config, publisher, heartbeat, stop, config.seq_start, maker)
     try:
         if not publisher.wait_for_peer(config.wait_peer_ms / 1000, heartbeat, stop):
             logger.warning("capture: no sender attached after %d ms", config.wait_peer_ms)
@@ -108,6 +114,7 @@ class _Loop:
     heartbeat: Heartbeat
     stop: StopFlag
     next_seq: int
+    maker: FrameMaker
 
     def timed(self, source: Source) -> None:
         """Tone and file: this loop keeps the time and asks for frame ``seq``."""
@@ -144,8 +151,7 @@ class _Loop:
             self.publisher.beat(self.heartbeat, info, extra=source.counters)
 
     def _publish(self, seq: int, t_capture: float, audio: bytes) -> None:
-        c = self.config
-        self.publisher.publish(Frame(c.stream, seq, t_capture, c.rate, c.channels, audio))
+        self.publisher.publish(self.maker.make(seq, t_capture, audio))
         self.next_seq = seq + 1
         if self.publisher.counters["captured"] == 1:  # the supervisor times recoveries by this
             self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq}, force=True)
@@ -168,14 +174,15 @@ def main(config_path: str) -> None:
     if config.source.partition(":")[0] == "mic":
         mute_native_stderr()
     try:
+        maker = FrameMaker(config)
         source = open_source(config.source, config.rate, config.channels, config.samples_per_frame)
-    except SourceError as exc:
+    except (SourceError, CodecUnavailable) as exc:
         print(f"capture: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
     ctx: zmq.Context[Any] = zmq.Context()
     try:
         logger.info("capture %s started: %s", config.child.name, config.source)
-        capture(config, source, stop, ctx)
+        capture(config, source, stop, ctx, maker)
     except Exception:
         logger.exception("capture %s crashed", config.child.name)
         sys.exit(EXIT_CRASH)

@@ -32,6 +32,7 @@ from uplink_frame import FrameError, from_dict
 logger = logging.getLogger(__name__)
 _OVERHEAD_BYTES = 4096  # Socket.IO framing around the audio attachment
 _FLUSH_S = 0.05
+_CODEC_KEYS = ("audio_bytes", "concealed", "decode_errors")  # sink.py, uplink_frame/codec.py
 
 
 class Receiver:
@@ -136,8 +137,8 @@ async def serve(config: ReceiverConfig) -> None:
 def _flat(stats: dict[str, Any]) -> dict[str, int]:
     totals = {k: v for k, v in stats.items() if isinstance(v, int)}
     for counts in stats["streams"].values():
-        for key in ("missing", "duplicates", "out_of_order", "late", "gap_filled"):
-            totals[key] = totals.get(key, 0) + counts[key]
+        for key in ("missing", "duplicates", "out_of_order", "late", "gap_filled", *_CODEC_KEYS):
+            totals[key] = totals.get(key, 0) + counts.get(key, 0)
     return totals
 
 

@@ -3,7 +3,8 @@
 Several senders deliver one stream's frames in parallel, so frame 101 may
 arrive before 100. A frame waits in ``held`` until every earlier seq has
 been written, or until the oldest held frame has waited ``reorder_s``: then
-the gap is final, filled with silence (bounded) and counted ``missing``.
+the gap is final, filled (bounded) and counted ``missing``: with silence, or
+for an Opus stream with Opus's packet-loss concealment, counted ``concealed``.
 A frame arriving after its gap was closed is counted ``late`` and dropped;
 the file never goes back in time.
 """
@@ -15,6 +16,7 @@ from collections import deque
 from pathlib import Path
 
 from uplink_frame import Frame, FrameError
+from uplink_frame.codec import decoder_for
 
 _RECENT = 4096  # seqs remembered to tell a duplicate from a late frame
 _MAX_HELD = 2048  # hard bound on held frames, whatever reorder_s says
@@ -23,17 +25,16 @@ _MAX_HELD = 2048  # hard bound on held frames, whatever reorder_s says
 class StreamSink:
     def __init__(self, path: Path, first: Frame, max_gap_fill_s: float, reorder_s: float) -> None:
         self.path = path
-        self.shape = (first.rate, first.channels, len(first.audio))
-        self.silence = bytes(len(first.audio))
+        self.shape = (first.rate, first.channels, first.samples, first.codec)
         self.max_gap_frames = max(0, int(max_gap_fill_s / first.duration_s))
         self.reorder_s = reorder_s
         self.max_held = min(_MAX_HELD, max(8, int(4 * reorder_s / first.duration_s)))
         self.first_seq: int | None = None
         self.expected: int | None = None  # next seq to write; None until the start is known
         self.held: dict[int, tuple[Frame, float]] = {}
-        self.counts = dict.fromkeys(
-            ("frames", "missing", "duplicates", "out_of_order", "late", "gap_filled"), 0
-        )
+        kinds = ("frames", "missing", "duplicates", "out_of_order", "late", "gap_filled")
+        self.counts = dict.fromkeys((*kinds, "audio_bytes"), 0)
+        self.decoder = decoder_for(first, self.counts)
         self._recent: deque[int] = deque(maxlen=_RECENT)
         self._recent_set: set[int] = set()
         self._wav = wave.open(str(path), "wb")
@@ -43,8 +44,8 @@ class StreamSink:
 
     def write(self, frame: Frame, now: float) -> None:
         """Accept a frame; it reaches the file as soon as its turn comes."""
-        if (frame.rate, frame.channels, len(frame.audio)) != self.shape:
-            raise FrameError(f"stream {frame.stream} changed rate, channels or frame length")
+        if (frame.rate, frame.channels, frame.samples, frame.codec) != self.shape:
+            raise FrameError(f"stream {frame.stream} changed rate, channels, codec or frame length")
         if frame.seq in self._recent_set or frame.seq in self.held:
             self.counts["duplicates"] += 1
         elif self.expected is not None and frame.seq < self.expected:
@@ -54,6 +55,7 @@ class StreamSink:
             if self.held and frame.seq < max(self.held):
                 self.counts["out_of_order"] += 1
             self.held[frame.seq] = (frame, now)
+            self.counts["audio_bytes"] += len(frame.audio)
         self.flush(now)
 
     def flush(self, now: float, final: bool = False) -> None:
@@ -68,7 +70,8 @@ class StreamSink:
                     return
                 self._fill_gap(min(self.held) - self.expected)
             frame, _ = self.held.pop(self.expected)
-            self._wav.writeframes(frame.audio)  # also rewrites the header: always a valid file
+            # writeframes also rewrites the header: always a valid file
+            self._wav.writeframes(self.decoder.pcm(frame))
             self.counts["frames"] += 1
             self._remember(frame.seq)
             self.expected = frame.seq + 1
@@ -81,7 +84,7 @@ class StreamSink:
         self.counts["missing"] += gap
         fill = min(gap, self.max_gap_frames)
         self.counts["gap_filled"] += fill
-        self._wav.writeframesraw(self.silence * fill)
+        self._wav.writeframesraw(self.decoder.conceal(fill))
         self.expected += gap
 
     @property

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from supervisor import codec_options
 from uplink_frame import FrameError, frame_bytes
 
 
@@ -51,6 +52,9 @@ class Options:
     receiver_max_rss_mb: float | None = None
     max_restarts: int = 10
     restart_window: float = 60.0
+    codec: str = "pcm"
+    bitrate: int = 24000
+    application: str = "voip"
 
     def stream_sources(self) -> tuple[tuple[str, str], ...]:
         return self.streams or ((self.stream, self.source),)
@@ -169,6 +173,9 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "receiver_max_rss_mb": _float(16, 1 << 20),
     "max_restarts": _int(0, 10_000),
     "restart_window": _float(1, 86_400),
+    "codec": _text("pcm|opus", "pcm or opus"),
+    "bitrate": _int(codec_options.MIN_BITRATE, codec_options.MAX_BITRATE),
+    "application": _text("voip|audio", "voip or audio"),
 }
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
 
@@ -202,4 +209,6 @@ def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Opt
         frame_bytes(options.rate, options.frame_ms, options.channels)
     except FrameError as exc:
         raise ConfigError(f"frame_ms: {exc}") from None
+    if problem := codec_options.check(options):
+        raise ConfigError(problem)
     return options

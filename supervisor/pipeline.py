@@ -96,6 +96,9 @@ class Pipeline:
             hwm_ms=o.hwm_ms,
             pace=o.pace,
             seq_start=self._next_seq(child.name),
+            codec=o.codec,
+            bitrate=o.bitrate,
+            application=o.application,
         )
 
     def capture_endpoint(self, stream: str) -> str:

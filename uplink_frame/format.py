@@ -15,9 +15,11 @@ from typing import Any
 
 import msgpack
 
+from uplink_frame import opus_packet
+
 VERSION = 1
 FORMAT = "s16le"
-CODECS = frozenset({"pcm"})
+CODECS = frozenset({"pcm", "opus"})  # opus: audio is one Opus packet
 SAMPLE_BYTES = 2
 MIN_RATE, MAX_RATE = 8000, 192000
 MAX_CHANNELS = 8
@@ -45,6 +47,8 @@ class Frame:
     @property
     def samples(self) -> int:
         """Samples per channel."""
+        if self.codec == "opus":
+            return opus_packet.samples(self.audio, self.rate)
         return len(self.audio) // (SAMPLE_BYTES * self.channels)
 
     @property
@@ -133,7 +137,10 @@ def from_dict(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
     audio = obj["audio"]
     if not isinstance(audio, bytes):
         raise FrameError("audio must be bytes")
-    _check_audio_length(len(audio), rate, channels, max_bytes)
+    if obj["codec"] == "opus":
+        _check_opus(audio, rate, channels)
+    else:
+        _check_audio_length(len(audio), rate, channels, max_bytes)
     return Frame(stream, seq, t_capture, rate, channels, audio, obj["codec"])
 
 
@@ -145,6 +152,13 @@ def _check_audio_length(length: int, rate: int, channels: int, max_bytes: int) -
     ms = 1000 * length / (SAMPLE_BYTES * channels * rate)
     if not MIN_FRAME_MS <= ms <= MAX_FRAME_MS:
         raise FrameError(f"audio lasts {ms:.3f} ms, outside {MIN_FRAME_MS}-{MAX_FRAME_MS} ms")
+
+
+def _check_opus(packet: bytes, rate: int, channels: int) -> None:
+    try:
+        opus_packet.check(packet, rate, channels)
+    except ValueError as exc:
+        raise FrameError(f"audio: {exc}") from None
 
 
 def _int(obj: dict[str, Any], key: str, lo: int = 0, hi: int = MAX_SEQ) -> int:
