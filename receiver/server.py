@@ -28,6 +28,7 @@ from supervisor.child import (
     start_child,
 )
 from uplink_frame import FrameError, from_dict
+from uplink_frame.batch import from_batch, is_batch
 
 logger = logging.getLogger(__name__)
 _OVERHEAD_BYTES = 4096  # Socket.IO framing around the audio attachment
@@ -57,14 +58,16 @@ class Receiver:
         self.counters["clients"] += 1
 
     async def on_frame(self, sid: str, data: Any = None) -> dict[str, Any]:
+        limit = self.config.max_message_bytes
         try:
-            frame = from_dict(data, self.config.max_message_bytes)
-            sink = self.sinks.get(frame.stream) or self._open(frame)
-            sink.write(frame, time.monotonic())
+            frames = from_batch(data, limit) if is_batch(data) else [from_dict(data, limit)]
+            for frame in frames:
+                sink = self.sinks.get(frame.stream) or self._open(frame)
+                sink.write(frame, time.monotonic())
         except FrameError as exc:
             self.counters["bad_frame"] += 1
             return {"ok": False, "error": str(exc)[:200]}
-        self.counters["frames"] += 1
+        self.counters["frames"] += len(frames)
         return {"ok": True}
 
     def _open(self, frame: Any) -> StreamSink:

@@ -3,7 +3,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sender_proc.flow import FlowLimits
 from supervisor.child import ChildSpec
+from uplink_frame.batch import MAX_BATCH
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,25 @@ class SenderConfig:
     # frames wait here and let the high-water mark hold capture back, instead
     # of pushing the oldest out
     backpressure: bool = False
+    stall_reconnect_ms: int = 5000
+    buffer_ms: int | None = None  # replay ring while down or stalled; None: max_latency_ms
+    acks: bool = True
+    batch_ms: int = 0
+    target_delay_ms: int = 50  # queueing at the server the window tolerates
+
+    def limits(self) -> FlowLimits:
+        per_stream = len(self.endpoints)
+        buffer_ms = self.max_latency_ms if self.buffer_ms is None else self.buffer_ms
+        return FlowLimits(
+            window=self.window,
+            queue_frames=self.queue_frames,
+            buffer_frames=max(1, math.ceil(buffer_ms / self.frame_ms)) * per_stream,
+            max_latency_s=self.max_latency_ms / 1000,
+            ack_timeout_s=self.ack_timeout_ms / 1000,
+            target_s=self.target_delay_ms / 1000,
+            batch_frames=min(MAX_BATCH, max(1, round(self.batch_ms / self.frame_ms))),
+            acks=self.acks,
+        )
 
     @property
     def queue_frames(self) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 import socketio
 
 logger = logging.getLogger(__name__)
+_DROP_TIMEOUT_S = 1.0
 
 
 class _Client(socketio.AsyncClient):  # type: ignore[misc]
@@ -101,10 +102,24 @@ class Link:
             await self._client.disconnect()
         self._down.set()
 
-    async def emit(self, event: str, data: dict[str, Any], callback: Callable[..., Any]) -> int:
-        """Emit asking for an ack; returns the ack id the callback is filed under."""
+    async def emit(
+        self, event: str, data: dict[str, Any], callback: Callable[..., Any] | None
+    ) -> int:
+        """Emit, asking for an ack if there is a callback; the ack id it is filed under."""
         await self._client.emit(event, data, callback=callback)
         return self._client.last_ack_id
+
+    def queued_packets(self) -> int:
+        """Packets waiting in Engine.IO's (unbounded) send queue."""
+        queue = getattr(self._client.eio, "queue", None)
+        return queue.qsize() if queue is not None else 0
+
+    async def drop(self) -> None:
+        """Abandon a stalled connection without waiting on the peer; keep_connected reconnects."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._client.eio.disconnect(abort=True), _DROP_TIMEOUT_S)
+        if not self._down.is_set():
+            await self._disconnected("stalled")
 
     def forget_ack(self, ack_id: int) -> None:
         self._client.callbacks.get("/", {}).pop(ack_id, None)

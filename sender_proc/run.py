@@ -23,6 +23,7 @@ from supervisor.child import (
     start_child,
 )
 from uplink_frame import Frame, FrameError, decode
+from uplink_frame.batch import to_batch
 
 logger = logging.getLogger(__name__)
 _DRAIN_IDLE_S = 0.2  # capture has stopped: an empty pipe for this long means it is drained
@@ -32,16 +33,12 @@ _READY_MAX = 1000  # a retiring sender's pipe holds a few frames: bound the loop
 class Sender:
     def __init__(self, config: SenderConfig, ctx: zmq.Context[Any]) -> None:
         self.config = config
-        self.flow = FlowControl(
-            config.window,
-            config.queue_frames,
-            config.max_latency_ms / 1000,
-            config.ack_timeout_ms / 1000,
-        )
+        self.flow = FlowControl(config.limits())
         self.wake = asyncio.Event()
         self.room = asyncio.Event()  # a pending frame left: backpressure may pull again
         self.stopping = asyncio.Event()
         self.retiring = False
+        self.name = config.child.name
         self.link = Link(
             config.server,
             config.connect_timeout_ms / 1000,
@@ -58,7 +55,7 @@ class Sender:
             self.pull.connect(endpoint)
 
     def _link_up(self) -> None:
-        self.flow.connected = True
+        self.flow.link_up(time.time())
         self.wake.set()
 
     def _link_down(self) -> None:
@@ -109,14 +106,23 @@ class Sender:
         while True:
             await self.wake.wait()
             self.wake.clear()
-            while self.flow.can_send() and self.link.up:
-                frame = self.flow.next_frame(time.time())
+            while self.flow.can_send(time.time()) and self.link.up and self._link_has_room():
+                frames = self.flow.next_batch(time.time())
                 self.room.set()
-                if frame is None:
+                if not frames:
                     break
-                await self._emit(frame)
+                await self._emit(frames)
 
-    async def _emit(self, frame: Frame) -> None:
+    def _link_has_room(self) -> bool:
+        """Without acks only the link's own send queue can push back: keep it short."""
+        return self.config.acks or self.link.queued_packets() < 2 * self.config.window
+
+    async def _emit(self, frames: list[Frame]) -> None:
+        data = frames[0].to_dict() if len(frames) == 1 else to_batch(frames)
+        if not self.config.acks:
+            await self.link.emit(self.config.event, data, None)
+            self.flow.sent(0, frames, time.time())
+            return
         holder: list[int] = []
 
         def on_ack(*reply: Any) -> None:
@@ -126,19 +132,33 @@ class Sender:
                 if self.flow.counters["acked"] == 1:
                     self.send_heartbeat()  # the supervisor times recoveries by this
 
-        ack_id = await self.link.emit(self.config.event, frame.to_dict(), on_ack)
+        ack_id = await self.link.emit(self.config.event, data, on_ack)
         holder.append(ack_id)
-        self.flow.sent(ack_id, frame, time.time())
+        self.flow.sent(ack_id, frames, time.time())
 
     async def expire_acks(self) -> None:
+        """Return overdue credit; acks missing for stall_reconnect_ms more: reconnect."""
         period = min(0.25, self.config.ack_timeout_ms / 4000)
         while True:
             await asyncio.sleep(period)
-            expired = self.flow.expire(time.time())
+            now = time.time()
+            stalled = self.flow.stalled_since
+            expired = self.flow.expire(now)
             for ack_id in expired:
                 self.link.forget_ack(ack_id)
             if expired:
                 self.wake.set()
+            if stalled is None and self.flow.stalled_since is not None:
+                logger.warning(
+                    "sender %s: no ack for %d ms, link stalled",
+                    self.name,
+                    self.config.ack_timeout_ms,
+                )
+            elif stalled is not None and now - stalled >= self.config.stall_reconnect_ms / 1000:
+                logger.warning(
+                    "sender %s: stalled for %.1f s, reconnecting", self.name, now - stalled
+                )
+                await self.link.drop()
 
     async def beat(self) -> None:
         while True:
@@ -151,6 +171,8 @@ class Sender:
             "pending": len(self.flow.pending),
             "inflight": len(self.flow.inflight),
             "reconnects": self.link.reconnects,
+            "window": self.flow.window.size,
+            "stalled": self.flow.stalled_since is not None,
         }
         self.heartbeat.send(self.flow.counters, self.flow.latency.counts, info, final)
 
@@ -171,6 +193,8 @@ class Sender:
             if self.flow.idle and (piped is None or piped.done()):
                 break
             await asyncio.sleep(0.02)
+            self.flow.flushing = piped is None or piped.done()
+            self.wake.set()
         if piped is not None:
             piped.cancel()
         self.flow.abandon()

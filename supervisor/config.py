@@ -55,6 +55,10 @@ class Options:
     codec: str = "pcm"
     bitrate: int = 24000
     application: str = "voip"
+    stall_reconnect_ms: int = 5000
+    buffer_ms: int | None = None
+    acks: bool = True
+    batch_ms: int = 0
 
     def stream_sources(self) -> tuple[tuple[str, str], ...]:
         return self.streams or ((self.stream, self.source),)
@@ -176,6 +180,10 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "codec": _text("pcm|opus", "pcm or opus"),
     "bitrate": _int(codec_options.MIN_BITRATE, codec_options.MAX_BITRATE),
     "application": _text("voip|audio", "voip or audio"),
+    "stall_reconnect_ms": _int(0, 600_000),
+    "buffer_ms": _int(10, 600_000),
+    "acks": _bool,
+    "batch_ms": _int(0, 1000),
 }
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
 

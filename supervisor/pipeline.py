@@ -77,6 +77,10 @@ class Pipeline:
             frame_ms=o.frame_ms,
             drain_ms=o.drain_ms,
             backpressure=not o.pace,
+            stall_reconnect_ms=o.stall_reconnect_ms,
+            buffer_ms=o.buffer_ms,
+            acks=o.acks,
+            batch_ms=o.batch_ms,
         )
 
     def _capture_maker(self, stream: str, source: str) -> Callable[[Child], CaptureConfig]:

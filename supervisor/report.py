@@ -15,6 +15,7 @@ _DROPS = {
     "sender": (
         "dropped.stale",
         "dropped.disconnected",
+        "dropped.backlog",
         "ack_timeout",
         "lost_in_flight",
         "dropped.shutdown",
@@ -36,14 +37,17 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
     # process at either end exited (ZeroMQ discards it; LINGER does not help)
     taken = sender.get("received", 0) + sender.get("bad_frame", 0)
     dropped["pipe"] = max(0, capture.get("sent", 0) - taken)
+    written = sender.get("written", 0)  # acks = false: handed to the link, never confirmed
     report: dict[str, Any] = {
         "duration_s": round(duration_s, 3),
         "frames": {
             "captured": captured,
             "sent": sender.get("sent", 0),
             "acked": acked,
+            "written": written,
+            "stalls": sender.get("stalls", 0),
             "dropped": dropped,
-            "unaccounted": captured - acked - sum(dropped.values()),
+            "unaccounted": captured - acked - written - sum(dropped.values()),
             "bad": sender.get("bad_frame", 0),
         },
         "latency_ms": stats.latency().summary(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sender_proc.flow import FlowControl
+from sender_proc.flow import FlowControl, FlowLimits
 from uplink_frame import Frame
 
 NOW = 1_000.0
@@ -12,10 +12,19 @@ def frame(seq: int, age_s: float = 0.0) -> Frame:
     return Frame("s", seq, NOW - age_s - 0.02, 16000, 1, bytes(640))
 
 
-def flow(window: int = 2, queue: int = 3) -> FlowControl:
-    f = FlowControl(window, queue, max_latency_s=0.5, ack_timeout_s=2.0)
-    f.connected = True
+def flow(window: int = 2, queue: int = 3, **kw: object) -> FlowControl:
+    limits = FlowLimits(window, queue, kw.pop("buffer", queue), 0.5, 2.0, **kw)  # type: ignore[arg-type]
+    f = FlowControl(limits)
+    f.link_up(NOW)
+    f.window.cwnd = float(window)  # past slow start: these tests are about the other rules
     return f
+
+
+def send_one(f: FlowControl, ack_id: int, now: float = NOW) -> Frame:
+    batch = f.next_batch(now)
+    assert len(batch) == 1
+    f.sent(ack_id, batch, now)
+    return batch[0]
 
 
 def test_window_limits_unacked_emits() -> None:
@@ -23,58 +32,61 @@ def test_window_limits_unacked_emits() -> None:
     for seq in range(3):
         f.offer(frame(seq))
     for ack_id in (1, 2):
-        assert f.can_send()
-        sent = f.next_frame(NOW)
-        assert sent is not None
-        f.sent(ack_id, sent, NOW)
-    assert not f.can_send()  # window full, one frame still pending
+        assert f.can_send(NOW)
+        send_one(f, ack_id)
+    assert not f.can_send(NOW)  # window full, one frame still pending
     assert f.acked(1, NOW + 0.003)
-    assert f.can_send()
+    assert f.can_send(NOW)
     assert f.counters["acked"] == 1 and f.latency.total == 1
     assert 2.9 <= (f.latency.percentile(50) or 0) <= 3.1
 
 
 def test_full_queue_drops_oldest_and_counts_by_link_state() -> None:
-    f = flow(queue=2)
+    f = flow(queue=2, buffer=3)
     for seq in range(3):
         f.offer(frame(seq))
-    assert [fr.seq for fr in f.pending] == [1, 2]
+    assert [fr.seq for fr in f.pending.frames] == [1, 2]
     assert f.counters["dropped.stale"] == 1
     f.link_down()
-    f.offer(frame(3))
+    for seq in range(3, 5):
+        f.offer(frame(seq))
+    assert [fr.seq for fr in f.pending.frames] == [2, 3, 4]  # the replay ring is buffer long
     assert f.counters["dropped.disconnected"] == 1
-    assert not f.can_send()
+    assert not f.can_send(NOW)
 
 
 def test_frames_older_than_max_latency_are_dropped_at_their_turn() -> None:
     f = flow()
     f.offer(frame(0, age_s=0.6))
     f.offer(frame(1, age_s=0.1))
-    sent = f.next_frame(NOW)
-    assert sent is not None and sent.seq == 1
+    assert send_one(f, 1).seq == 1
     assert f.counters["dropped.stale"] == 1
 
 
-def test_ack_timeout_returns_credit_and_ignores_late_ack() -> None:
-    f = flow(window=1)
-    f.offer(frame(0))
-    sent = f.next_frame(NOW)
-    assert sent is not None
-    f.sent(7, sent, NOW)
+def test_ack_timeout_returns_credit_stalls_and_ignores_late_ack() -> None:
+    f = flow(window=2)
+    for seq in range(3):
+        f.offer(frame(seq))
+    send_one(f, 7)
     assert f.expire(NOW + 1.0) == []
     assert f.expire(NOW + 2.5) == [7]
     assert f.counters["ack_timeout"] == 1 and not f.inflight
+    assert f.stalled_since == NOW + 2.5 and f.counters["stalls"] == 1
     assert not f.acked(7, NOW + 3)  # the late ack changes nothing
     assert f.counters["acked"] == 0
+    f.offer(frame(3, age_s=-3.0))
+    send_one(f, 8, NOW + 3)  # stalled: one probe at a time, however big the window
+    assert not f.can_send(NOW + 3)
+    assert f.acked(8, NOW + 3.01)
+    f.offer(frame(4, age_s=-3.0))
+    assert f.stalled_since is None and f.can_send(NOW + 3.01)
 
 
 def test_link_down_counts_in_flight_and_rejections_count_too() -> None:
     f = flow(window=4)
     for seq in range(3):
         f.offer(frame(seq))
-        sent = f.next_frame(NOW)
-        assert sent is not None
-        f.sent(seq, sent, NOW)
+        send_one(f, seq)
     assert f.acked(0, NOW, ok=False)
     f.link_down()
     assert f.counters["rejected"] == 1 and f.counters["lost_in_flight"] == 2
@@ -84,9 +96,45 @@ def test_abandon_accounts_for_everything_held() -> None:
     f = flow(window=1, queue=5)
     for seq in range(4):
         f.offer(frame(seq))
-    sent = f.next_frame(NOW)
-    assert sent is not None
-    f.sent(1, sent, NOW)
+    send_one(f, 1)
     f.abandon()
     assert f.idle
     assert f.counters["dropped.shutdown"] == 3 and f.counters["lost_in_flight"] == 1
+
+
+def test_a_server_slower_than_capture_gets_the_newest_frames() -> None:
+    f = flow(window=1, queue=25)
+    t, seq = NOW, 0
+    for ack_id in range(6):  # the server takes 100 ms per frame; capture makes 5 meanwhile
+        for _ in range(5):
+            f.offer(Frame("s", seq, t - 0.02, 16000, 1, bytes(640)))
+            seq += 1
+        if f.can_send(t):
+            send_one(f, ack_id, t)
+        t += 0.1
+        assert f.acked(ack_id, t)
+    assert f.window.service_s is not None and f.window.service_s > 0.05
+    f.offer(Frame("s", seq, t - 0.02, 16000, 1, bytes(640)))
+    assert len(f.pending) == 1 and f.pending.frames[0].seq == seq
+    assert f.counters["dropped.backlog"] > 0
+
+
+def test_batches_take_consecutive_frames_and_count_frames() -> None:
+    f = flow(window=2, queue=10, batch_frames=3)
+    f.offer(frame(0))
+    assert not f.can_send(NOW)  # a batch waits to fill...
+    assert f.can_send(NOW + 0.05)  # ...or for its oldest frame to wait a batch's length
+    for seq in (1, 2, 4):
+        f.offer(frame(seq))
+    batch = f.next_batch(NOW)
+    assert [fr.seq for fr in batch] == [0, 1, 2]
+    f.sent(1, batch, NOW)
+    assert f.acked(1, NOW + 0.01)
+    assert f.counters["sent"] == 3 and f.counters["acked"] == 3 and f.latency.total == 3
+
+
+def test_without_acks_frames_count_as_written() -> None:
+    f = flow(acks=False)
+    f.offer(frame(0))
+    send_one(f, 0)
+    assert f.counters["written"] == 1 and not f.inflight and f.idle
