@@ -90,8 +90,14 @@ class FlowControl:
         self.counters["received"] += 1
         dropped = self.pending.add(frame, self.feeding)
         self.count("dropped.stale" if self.feeding else "dropped.disconnected", dropped)
+        self._trim_backlog()
+
+    def _trim_backlog(self) -> None:
+        """A server slower than capture never drains a backlog: keep only the newest frames."""
         service = self.window.service_s
-        if self.feeding and service is not None and service > frame.duration_s:
+        if not (self.feeding and service is not None and self.pending):
+            return
+        if service > self.pending.frames[-1].duration_s:
             keep = max(1, int(self.limits.target_s / service))
             self.count("dropped.backlog", self.pending.trim(keep))
 
@@ -114,6 +120,7 @@ class FlowControl:
 
     def next_batch(self, now: float) -> list[Frame]:
         """The oldest pending frames still young enough to be worth sending."""
+        self._trim_backlog()
         batch, stale = self.pending.take(now, self.max_latency_s, self.limits.batch_frames)
         self.count("dropped.stale", stale)
         return batch

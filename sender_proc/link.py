@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import random
@@ -13,7 +14,7 @@ from typing import Any
 import socketio
 
 logger = logging.getLogger(__name__)
-_DROP_TIMEOUT_S = 1.0
+_CLOSE_ABANDONED_S = 10.0
 
 
 class _Client(socketio.AsyncClient):  # type: ignore[misc]
@@ -52,19 +53,28 @@ class Link:
         self.connect_timeout_s = connect_timeout_s
         self.backoff = backoff
         self.reconnects = 0
-        self._client = _Client(reconnection=False, handle_sigint=False)
         self._down = asyncio.Event()
         self._down.set()
         self._on_up, self._on_down = on_up, on_down
-        self._client.on("connect", self._connected)
-        self._client.on("disconnect", self._disconnected)
+        self._client = self._new_client()
+        self._abandoned: set[asyncio.Task[None]] = set()
 
-    async def _connected(self) -> None:
+    def _new_client(self) -> _Client:
+        client = _Client(reconnection=False, handle_sigint=False)
+        client.on("connect", functools.partial(self._connected, client))
+        client.on("disconnect", functools.partial(self._disconnected, client))
+        return client
+
+    async def _connected(self, client: _Client) -> None:
+        if client is not self._client:
+            return
         logger.info("sender %d connected to %s", os.getpid(), self.url)
         self._down.clear()
         self._on_up()
 
-    async def _disconnected(self, reason: Any = None) -> None:
+    async def _disconnected(self, client: _Client, reason: Any = None) -> None:
+        if client is not self._client or self._down.is_set():
+            return
         if reason != socketio.AsyncClient.reason.CLIENT_DISCONNECT:
             logger.warning("sender %d lost %s (%s)", os.getpid(), self.url, reason)
         self._down.set()
@@ -91,7 +101,7 @@ class Link:
                     exc,
                     delay,
                 )
-                await self._reset()
+                self._abandon()  # a connect cut short may leave the client half open
                 await asyncio.sleep(delay)
                 continue
             self.reconnects += 1
@@ -115,11 +125,23 @@ class Link:
         return queue.qsize() if queue is not None else 0
 
     async def drop(self) -> None:
-        """Abandon a stalled connection without waiting on the peer; keep_connected reconnects."""
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._client.eio.disconnect(abort=True), _DROP_TIMEOUT_S)
+        """Abandon a stalled connection; keep_connected reconnects with a fresh client.
+
+        Closing a websocket politely waits on the peer (aiohttp: up to 10 s),
+        and a stalled peer does not answer: the old client closes in the
+        background, bounded, and nothing it does later reaches us.
+        """
+        self._abandon()
         if not self._down.is_set():
-            await self._disconnected("stalled")
+            logger.warning("sender %d dropped %s (stalled)", os.getpid(), self.url)
+            self._down.set()
+            self._on_down()
+
+    def _abandon(self) -> None:
+        old, self._client = self._client, self._new_client()
+        task = asyncio.create_task(_close_quietly(old))
+        self._abandoned.add(task)
+        task.add_done_callback(self._abandoned.discard)
 
     def forget_ack(self, ack_id: int) -> None:
         self._client.callbacks.get("/", {}).pop(ack_id, None)
@@ -130,3 +152,11 @@ class Link:
 
     async def close(self) -> None:
         await self._reset()
+        for task in list(self._abandoned):
+            task.cancel()
+        await asyncio.gather(*self._abandoned, return_exceptions=True)
+
+
+async def _close_quietly(client: _Client) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.eio.disconnect(abort=True), _CLOSE_ABANDONED_S)

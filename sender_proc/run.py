@@ -149,10 +149,12 @@ class Sender:
             if expired:
                 self.wake.set()
             if stalled is None and self.flow.stalled_since is not None:
+                hint = "" if self.flow.counters["acked"] else " (never acked: acks = false?)"
                 logger.warning(
-                    "sender %s: no ack for %d ms, link stalled",
+                    "sender %s: no ack for %d ms, link stalled%s",
                     self.name,
                     self.config.ack_timeout_ms,
+                    hint,
                 )
             elif stalled is not None and now - stalled >= self.config.stall_reconnect_ms / 1000:
                 logger.warning(

@@ -9,8 +9,8 @@ round trips near the base let it grow by about one per round trip, or by one
 per ack while it is still in slow start. It never leaves ``1..max_window``.
 
 It also measures the server's pace: the gap between acks while frames were
-waiting to be sent (median of the last few, so one hiccup followed by a
-burst of acks does not count as a slow server).
+in line for it (the lower median of the last few, so one hiccup followed by
+a burst of acks does not count as a slow server).
 """
 
 from __future__ import annotations
@@ -77,4 +77,4 @@ class DelayWindow:
     @property
     def service_s(self) -> float | None:
         """Seconds the server takes per frame when it is busy (None until measured)."""
-        return statistics.median(self._gaps) if len(self._gaps) >= 3 else None
+        return statistics.median_low(self._gaps) if self._gaps else None

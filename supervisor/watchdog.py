@@ -15,8 +15,10 @@ _WORK = {"capture": "captured", "sender": "acked", "receiver": "frames"}
 # Counters whose movement proves a sender is still working through what it holds.
 _SENDER_PROGRESS = (
     "acked",
+    "written",
     "dropped.stale",
     "dropped.disconnected",
+    "dropped.backlog",
     "ack_timeout",
     "lost_in_flight",
     "rejected",
