@@ -113,10 +113,12 @@ class FlowControl:
     def _batch_ready(self, now: float) -> bool:
         """A full batch waits, or its oldest frame has waited a batch's length."""
         batch = self.limits.batch_frames
-        if batch <= 1 or len(self.pending) >= batch:
+        if batch <= 1:
             return True
         oldest = self.pending.frames[0]
-        return now - oldest.t_ready >= (batch - 1) * oldest.duration_s
+        if now - oldest.t_ready >= (batch - 1) * oldest.duration_s:
+            return True
+        return self.pending.waiting(oldest.stream) >= batch
 
     def next_batch(self, now: float) -> list[Frame]:
         """The oldest pending frames still young enough to be worth sending."""

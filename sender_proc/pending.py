@@ -36,7 +36,8 @@ class Pending:
         return dropped
 
     def take(self, now: float, max_age_s: float, most: int) -> tuple[list[Frame], int]:
-        """Up to ``most`` consecutive frames of one stream still younger than ``max_age_s``.
+        """The oldest frame still younger than ``max_age_s`` and the frames that follow it
+        in its stream (other streams' frames interleave), up to ``most`` in all.
 
         Returns them and how many older frames were dropped on the way.
         """
@@ -44,13 +45,19 @@ class Pending:
         while self.frames and now - self.frames[0].t_ready > max_age_s:
             self.frames.popleft()
             stale += 1
-        batch: list[Frame] = []
-        while self.frames and len(batch) < most:
-            frame = self.frames[0]
-            if batch and (frame.stream != batch[-1].stream or frame.seq != batch[-1].seq + 1):
-                break
-            batch.append(self.frames.popleft())
+        if not self.frames:
+            return [], stale
+        batch = [self.frames.popleft()]
+        if most > 1:
+            rest: deque[Frame] = deque()
+            for frame in self.frames:
+                follows = frame.stream == batch[0].stream and frame.seq == batch[-1].seq + 1
+                (batch if follows and len(batch) < most else rest).append(frame)
+            self.frames = rest
         return batch, stale
+
+    def waiting(self, stream: str) -> int:
+        return sum(1 for frame in self.frames if frame.stream == stream)
 
     def clear(self) -> int:
         return self.trim(0)

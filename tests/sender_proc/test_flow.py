@@ -138,3 +138,13 @@ def test_without_acks_frames_count_as_written() -> None:
     f.offer(frame(0))
     send_one(f, 0)
     assert f.counters["written"] == 1 and not f.inflight and f.idle
+
+
+def test_batches_gather_one_stream_among_interleaved_streams() -> None:
+    f = flow(window=2, queue=10, batch_frames=3)
+    for seq in range(3):
+        f.offer(frame(seq))
+        f.offer(Frame("t", seq, NOW - 0.02, 16000, 1, bytes(640)))
+    assert f.can_send(NOW)
+    assert [(fr.stream, fr.seq) for fr in f.next_batch(NOW)] == [("s", 0), ("s", 1), ("s", 2)]
+    assert [(fr.stream, fr.seq) for fr in f.next_batch(NOW)] == [("t", 0), ("t", 1), ("t", 2)]
