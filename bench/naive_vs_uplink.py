@@ -6,7 +6,8 @@ tutorial loop (bench/naive_loop.py, in its own process, stream ``naive``) and
 audio-uplink (``supervisor start --server``, stream ``main``) against it at
 the same time, injects the fault, and prints per client: frames delivered,
 capture->handler latency of delivered frames, frames lost and counted, frames
-lost silently, and RSS a few seconds in and at the end.
+lost silently, and RSS (the loop's process; audio-uplink's sender, and its
+capture in the note) 3 s in and at the end.
 
     python bench/naive_vs_uplink.py [--seconds 30] [--only slow]
 """
@@ -73,12 +74,12 @@ def _rss_mb(pid: int | None) -> float | None:
     return None
 
 
-def _sender_pid(run_dir: Path) -> int | None:
+def _child_pid(run_dir: Path, name: str) -> int | None:
     try:
         rows = request(str(run_dir), {"cmd": "status"})["processes"]
     except ControlError:
         return None
-    return next((int(r["pid"]) for r in rows if r["name"] == "sender-1"), None)
+    return next((int(r["pid"]) for r in rows if r["name"] == name), None)
 
 
 def _loop_child(url: str, frames: int, out: Any) -> None:
@@ -127,7 +128,7 @@ def run(scenario: Scenario, seconds: float) -> list[dict[str, Any]]:
         stderr=(work / "uplink.err").open("w"),
     )
     loop.start()
-    rss: dict[str, list[float | None]] = {"naive": [], "main": []}
+    rss: dict[str, list[float | None]] = {"naive": [], "main": [], "capture": []}
     sampler = threading.Thread(target=_sample, args=(rss, loop.pid, work / "run", seconds))
     sampler.start()
     _inject(scenario, server)
@@ -145,7 +146,7 @@ def run(scenario: Scenario, seconds: float) -> list[dict[str, Any]]:
     handled = read_log(server.log)
     return [
         _naive_row(loop_result, handled, rss["naive"]),
-        _uplink_row(report, handled, rss["main"]),
+        _uplink_row(report, handled, rss["main"], rss["capture"]),
     ]
 
 
@@ -171,7 +172,8 @@ def _sample(
     for at in (3.0, seconds - 0.5):
         time.sleep(max(0.0, t0 + at - time.monotonic()))
         rss["naive"].append(_rss_mb(loop_pid))
-        rss["main"].append(_rss_mb(_sender_pid(run_dir)))
+        rss["main"].append(_rss_mb(_child_pid(run_dir, "sender-1")))
+        rss["capture"].append(_rss_mb(_child_pid(run_dir, "capture")))
 
 
 def _latencies(handled: list[tuple[str, int, float, float]], stream: str) -> dict[int, float]:
@@ -207,7 +209,9 @@ def _naive_row(result: dict[str, Any] | None, handled: Any, rss: list[Any]) -> d
     return row
 
 
-def _uplink_row(report: dict[str, Any], handled: Any, rss: list[Any]) -> dict[str, Any]:
+def _uplink_row(
+    report: dict[str, Any], handled: Any, rss: list[Any], capture_rss: list[Any]
+) -> dict[str, Any]:
     f = report["frames"]
     row = _row(
         "audio-uplink",
@@ -216,7 +220,10 @@ def _uplink_row(report: dict[str, Any], handled: Any, rss: list[Any]) -> dict[st
         max(0, f["unaccounted"]),
         rss,
     )
-    row["note"] = f"captured {f['captured']}, acked {f['acked']}, stalls {f['stalls']}"
+    row["note"] = (
+        f"captured {f['captured']}, acked {f['acked']}, stalls {f['stalls']}, "
+        f"capture RSS {_fmt(capture_rss)}"
+    )
     return row
 
 
