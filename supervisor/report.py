@@ -73,7 +73,8 @@ def summary(report: dict[str, Any]) -> str:
     lines = [
         f"audio-uplink ran {report['duration_s']:.1f} s",
         f"  frames: captured {f['captured']}, sent {f['sent']}, acked {f['acked']}, "
-        f"unaccounted {f['unaccounted']}",
+        + "".join(f"{k} {f[k]}, " for k in ("written", "stalls") if f.get(k))
+        + f"unaccounted {f['unaccounted']}",
         f"  dropped: {drops}",
         "  latency capture->ack ms: "
         + ", ".join(f"{k} {v if v is not None else '-'}" for k, v in lat.items()),

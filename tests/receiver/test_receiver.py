@@ -93,3 +93,21 @@ def test_frame_later_than_the_reorder_window_is_counted_late(
     _, audio = read_wav(out / "t.wav")
     silence = bytes(len(expected_tone(1)))
     assert audio == expected_tone(2) + silence + expected_tone(2, first_seq=3)
+
+
+def test_batches_are_written_frame_by_frame_and_bad_ones_refused(
+    external_receiver: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
+    url, out, proc = external_receiver
+    batch = {"v": 1, "n": 3, "frames": [tone_frame(seq) for seq in range(1, 4)]}
+    gap = {"v": 1, "n": 2, "frames": [tone_frame(4), tone_frame(6)]}
+    replies = asyncio.run(exchange(url, [tone_frame(0), batch, gap, tone_frame(4)]))
+    assert replies[:2] == [{"ok": True}, {"ok": True}]
+    assert replies[2]["ok"] is False and "consecutive" in replies[2]["error"]
+    assert replies[3] == {"ok": True}
+    stop(proc)
+
+    _, audio = read_wav(out / "t.wav")
+    assert audio == expected_tone(5)
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["frames"] == 5 and stats["bad_frame"] == 1
