@@ -57,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="au-bench-", dir="/tmp"))
     run_dir, report_path = work / "run", work / "report.json"
-    total = args.warmup + args.seconds
+    total = args.warmup + args.seconds + 3  # children outlive the sampling window
     proc = subprocess.Popen(
         [
             sys.executable,
