@@ -54,6 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("start_args", nargs="*", help="more `supervisor start` flags, after --")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="au-bench-", dir="/tmp"))
     run_dir, report_path = work / "run", work / "report.json"
@@ -72,6 +73,7 @@ def main() -> None:
             str(work / "rec"),
             "--report",
             str(report_path),
+            *args.start_args,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
