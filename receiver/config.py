@@ -19,3 +19,7 @@ class ReceiverConfig:
     max_message_bytes: int = MAX_MESSAGE_BYTES
     max_gap_fill_s: float = 10.0
     reorder_ms: int = 200
+    require_auth: bool = False  # token from auth_token_file, else $AUDIO_UPLINK_TOKEN
+    auth_token_file: str | None = None
+    cert_file: str | None = None  # both set: serve TLS
+    key_file: str | None = None

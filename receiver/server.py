@@ -18,8 +18,12 @@ import zmq
 from aiohttp import web
 
 from receiver.config import ReceiverConfig
+from receiver.guard import Guard, Rejected
 from receiver.sink import StreamSink
+from receiver.tls import server_context
+from supervisor.auth import load_token
 from supervisor.child import (
+    EXIT_CONFIG,
     EXIT_CRASH,
     EXIT_OK,
     Heartbeat,
@@ -27,11 +31,10 @@ from supervisor.child import (
     setup_logging,
     start_child,
 )
-from uplink_frame import FrameError, from_dict
-from uplink_frame.batch import from_batch, is_batch
+from supervisor.config import ConfigError
+from uplink_frame import FrameError
 
 logger = logging.getLogger(__name__)
-_OVERHEAD_BYTES = 4096  # Socket.IO framing around the audio attachment
 _FLUSH_S = 0.05
 _CODEC_KEYS = ("audio_bytes", "concealed", "decode_errors")  # sink.py, uplink_frame/codec.py
 
@@ -43,28 +46,37 @@ class Receiver:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.sinks: dict[str, StreamSink] = {}
         self.counters = {"frames": 0, "bad_frame": 0, "clients": 0}
+        token = load_token(config.auth_token_file) if config.require_auth else None
+        if config.require_auth and token is None:
+            raise ConfigError("auth required but no token file and no $AUDIO_UPLINK_TOKEN")
+        self.guard = Guard(config.max_message_bytes, token)
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
             # one event at a time, in arrival order: frames are written in the
             # order they came and a slow disk slows the acks (backpressure)
             async_handlers=False,
-            max_http_buffer_size=config.max_message_bytes + _OVERHEAD_BYTES,
+            max_http_buffer_size=self.guard.transport_cap,
             transports=["websocket"],
         )
         self.sio.on(config.event, self.on_frame)
         self.sio.on("connect", self.on_connect)
+        self.sio.on("disconnect", self.on_disconnect)
 
     async def on_connect(self, sid: str, environ: Any, auth: Any = None) -> None:
+        if not self.guard.admit(sid, auth):
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
         self.counters["clients"] += 1
 
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.guard.disconnected(reason)
+
     async def on_frame(self, sid: str, data: Any = None) -> dict[str, Any]:
-        limit = self.config.max_message_bytes
         try:
-            frames = from_batch(data, limit) if is_batch(data) else [from_dict(data, limit)]
+            frames = self.guard.frames(data)
             for frame in frames:
                 sink = self.sinks.get(frame.stream) or self._open(frame)
                 sink.write(frame, time.monotonic())
-        except FrameError as exc:
+        except (Rejected, FrameError) as exc:
             self.counters["bad_frame"] += 1
             return {"ok": False, "error": str(exc)[:200]}
         self.counters["frames"] += len(frames)
@@ -95,7 +107,7 @@ class Receiver:
             }
             for name, sink in self.sinks.items()
         }
-        return {**self.counters, "streams": streams}
+        return {**self.counters, **self.guard.counts, "streams": streams}
 
     def close(self) -> None:
         for sink in self.sinks.values():
@@ -111,10 +123,12 @@ async def serve(config: ReceiverConfig) -> None:
     receiver.sio.attach(app)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
+    tls = server_context(config.cert_file, config.key_file)
+    site = web.TCPSite(runner, config.host, config.port, reuse_address=True, ssl_context=tls)
     await site.start()
     port = runner.addresses[0][1]
-    print(f"receiver listening on http://{config.host}:{port}", flush=True)
+    scheme = "https" if tls else "http"
+    print(f"receiver listening on {scheme}://{config.host}:{port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -145,17 +159,20 @@ def _flat(stats: dict[str, Any]) -> dict[str, int]:
     return totals
 
 
-def main(config_path: str | None, host: str, port: int, out_dir: str) -> None:
-    """Run the reference receiver (supervised with --config, or on its own)."""
+def main(config_path: str | None, host: str, port: int, out_dir: str, **own: Any) -> None:
+    """Run the reference receiver (supervised with --config, or on its own with ``own``)."""
     if config_path:
         config = load_config(ReceiverConfig, config_path)
         assert config.child is not None
         start_child(config.child)
     else:
-        config = ReceiverConfig(child=None, out_dir=out_dir, host=host, port=port)
+        config = ReceiverConfig(child=None, out_dir=out_dir, host=host, port=port, **own)
         setup_logging("receiver")
     try:
         asyncio.run(serve(config))
+    except (ConfigError, OSError) as exc:  # bad token, cert or key: one line, no traceback
+        print(f"receiver: {exc}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
     except Exception:
         logger.exception("receiver crashed")
         sys.exit(EXIT_CRASH)

@@ -34,6 +34,9 @@ class SenderConfig:
     acks: bool = True
     batch_ms: int = 0
     target_delay_ms: int = 50  # queueing at the server the window tolerates
+    auth_token_file: str | None = None  # the token itself never enters a config file
+    ca_file: str | None = None
+    tls_insecure: bool = False
 
     def limits(self) -> FlowLimits:
         per_stream = len(self.endpoints)

@@ -13,6 +13,8 @@ from typing import Any
 
 import socketio
 
+from sender_proc.connect_opts import ConnectOpts
+
 logger = logging.getLogger(__name__)
 _CLOSE_ABANDONED_S = 10.0
 
@@ -48,8 +50,11 @@ class Link:
         backoff: tuple[float, float],
         on_up: Callable[[], None],
         on_down: Callable[[], None],
+        *,
+        opts: ConnectOpts | None = None,
     ) -> None:
         self.url = url
+        self.opts = opts or ConnectOpts()
         self.connect_timeout_s = connect_timeout_s
         self.backoff = backoff
         self.reconnects = 0
@@ -60,7 +65,7 @@ class Link:
         self._abandoned: set[asyncio.Task[None]] = set()
 
     def _new_client(self) -> _Client:
-        client = _Client(reconnection=False, handle_sigint=False)
+        client = _Client(reconnection=False, handle_sigint=False, **self.opts.client_kwargs())
         client.on("connect", functools.partial(self._connected, client))
         client.on("disconnect", functools.partial(self._disconnected, client))
         return client
@@ -88,7 +93,10 @@ class Link:
             try:
                 await asyncio.wait_for(
                     self._client.connect(
-                        self.url, transports=["websocket"], wait_timeout=self.connect_timeout_s
+                        self.url,
+                        transports=["websocket"],
+                        wait_timeout=self.connect_timeout_s,
+                        **self.opts.connect_kwargs(),
                     ),
                     self.connect_timeout_s + 1,
                 )

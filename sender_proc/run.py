@@ -12,6 +12,7 @@ from typing import Any
 import zmq
 import zmq.asyncio
 
+from sender_proc import connect_opts
 from sender_proc.config import SenderConfig
 from sender_proc.flow import FlowControl
 from sender_proc.link import Link
@@ -45,6 +46,9 @@ class Sender:
             (config.backoff_initial_ms / 1000, config.backoff_max_ms / 1000),
             on_up=self._link_up,
             on_down=self._link_down,
+            opts=connect_opts.build(
+                config.server, config.auth_token_file, config.ca_file, config.tls_insecure
+            ),
         )
         self.heartbeat = Heartbeat(ctx, config.child)
         self.pull = zmq.asyncio.Context.shadow(ctx.underlying).socket(zmq.PULL)

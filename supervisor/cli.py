@@ -8,10 +8,12 @@ import logging
 import sys
 from typing import Any, NoReturn
 
+from supervisor.checkconfig import check_config
 from supervisor.child import EXIT_CONFIG
 from supervisor.config import PARSERS, ConfigError, Options, build, load_toml
 from supervisor.control import ControlError, format_status, request
 from supervisor.devices import list_devices
+from supervisor.opsconfig import OPS_SWITCHES
 
 EXIT_NO_SUPERVISOR = 1
 
@@ -33,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         help="TOML file with the same keys as the flags (flags win)",
     )
     for key in PARSERS:
-        if key not in ("pace", "streams"):  # streams come as [[streams]] tables only
+        if key not in ("pace", "streams", *OPS_SWITCHES):  # streams: [[streams]] tables only
             flag = "--" + key.replace("_", "-")
             start.add_argument(flag, dest=key, default=argparse.SUPPRESS, metavar="VALUE")
     start.add_argument(
@@ -44,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="run tone/file sources as fast as the senders take frames",
     )
+    start.add_argument(
+        "--tls-insecure",
+        dest="tls_insecure",
+        action="store_const",
+        const=True,
+        default=argparse.SUPPRESS,
+        help="do NOT verify the server's TLS certificate (logged loudly; tests only)",
+    )
+    check = commands.add_parser("check-config", help="validate a TOML file, print the result")
+    check.add_argument("file", help="the TOML file supervisor start --config would read")
     commands.add_parser("devices", help="list the audio input devices --source mic can use")
     status = commands.add_parser("status", help="show the running supervisor's processes")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -72,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if command == "start":
             sys.exit(_start(args))
+        if command == "check-config":
+            sys.exit(check_config(args["file"]))
         if command == "devices":
             sys.exit(list_devices())
         sys.exit(_control(command, args))

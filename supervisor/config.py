@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from supervisor import codec_options
-from uplink_frame import FrameError, frame_bytes
+from supervisor.opsconfig import OPS_PARSERS
+from uplink_frame import MAX_MESSAGE_BYTES, FrameError, frame_bytes
 
 
 class ConfigError(ValueError):
@@ -59,6 +60,11 @@ class Options:
     buffer_ms: int | None = None
     acks: bool = True
     batch_ms: int = 0
+    # operations and security; parsers in supervisor/opsconfig.py
+    auth_token_file: str | None = None
+    ca_file: str | None = None
+    tls_insecure: bool = False
+    max_message_bytes: int = MAX_MESSAGE_BYTES
 
     def stream_sources(self) -> tuple[tuple[str, str], ...]:
         return self.streams or ((self.stream, self.source),)
@@ -185,6 +191,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "acks": _bool,
     "batch_ms": _int(0, 1000),
 }
+PARSERS.update(OPS_PARSERS)
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
 
 

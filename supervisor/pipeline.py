@@ -12,6 +12,7 @@ from typing import Any
 from capture_proc.config import CaptureConfig
 from receiver.config import ReceiverConfig
 from sender_proc.config import SenderConfig
+from supervisor.auth import load_token
 from supervisor.child import ChildSpec
 from supervisor.config import Options
 from supervisor.process import Child
@@ -62,7 +63,15 @@ class Pipeline:
     def _receiver_config(self, child: Child) -> ReceiverConfig:
         port = int(self.server.rsplit(":", 1)[1])
         o = self.options
-        return ReceiverConfig(self._spec(child), o.recordings, port=port, event=o.event)
+        return ReceiverConfig(
+            self._spec(child),
+            o.recordings,
+            port=port,
+            event=o.event,
+            max_message_bytes=o.max_message_bytes,
+            require_auth=load_token(o.auth_token_file) is not None,
+            auth_token_file=o.auth_token_file,
+        )
 
     def _sender_config(self, child: Child) -> SenderConfig:
         o = self.options
@@ -81,6 +90,9 @@ class Pipeline:
             buffer_ms=o.buffer_ms,
             acks=o.acks,
             batch_ms=o.batch_ms,
+            auth_token_file=o.auth_token_file,
+            ca_file=o.ca_file,
+            tls_insecure=o.tls_insecure,
         )
 
     def _capture_maker(self, stream: str, source: str) -> Callable[[Child], CaptureConfig]:

@@ -1,0 +1,95 @@
+"""The whole pipeline to a server that wants TLS and a token; the token never leaks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from tests.certs import make_ca, make_pki
+from tests.receivers import start_receiver, stop_receiver
+from tests.support import Procs, expected_tone, read_wav, supervisor_cmd
+
+TOKEN = "tok-7f3a9c1e5b2d4068"
+
+
+def write_token(path: Path) -> Path:
+    path.write_text(TOKEN + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def run_pipeline(
+    procs: Procs, run_dir: Path, report: Path, *flags: str, env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    proc = procs.start(
+        supervisor_cmd(
+            "start", "--duration", "3", "--run-dir", str(run_dir), "--report", str(report), *flags
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env or {},
+    )
+    output, _ = proc.communicate(timeout=90)
+    return proc.returncode, output
+
+
+def test_tls_and_token_stream_bit_exact(procs: Procs, run_dir: Path, tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    token = write_token(tmp_path / "token")
+    out = tmp_path / "rec"
+    url, receiver = start_receiver(
+        procs, out, "--cert", str(pki.cert), "--key", str(pki.key), "--auth-token-file", str(token)
+    )
+    rep = tmp_path / "r.json"
+    server = url.replace("127.0.0.1", "localhost")
+    flags = ["--server", server, "--ca-file", str(pki.ca), "--auth-token-file", str(token)]
+    code, output = run_pipeline(procs, run_dir, rep, *flags)
+    assert code == 0, output
+    assert TOKEN not in output
+
+    report = json.loads(rep.read_text())
+    assert report["frames"]["acked"] > 0 and report["frames"]["unaccounted"] == 0
+    stats = stop_receiver(receiver, out)
+    assert stats["rejected_auth"] == 0
+    _, audio = read_wav(out / "main.wav")
+    assert audio == expected_tone(report["frames"]["captured"])
+
+
+def test_wrong_ca_and_missing_token_get_nothing_through(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    pki = make_pki(tmp_path)
+    wrong_ca, _, _ = make_ca(tmp_path, "wrong")
+    token = write_token(tmp_path / "token")
+    out = tmp_path / "rec"
+    url, receiver = start_receiver(
+        procs, out, "--cert", str(pki.cert), "--key", str(pki.key), "--auth-token-file", str(token)
+    )
+    for flags in (
+        ["--ca-file", str(wrong_ca), "--auth-token-file", str(token)],
+        ["--ca-file", str(pki.ca)],  # right CA, no token
+    ):
+        rep = tmp_path / "r.json"
+        code, output = run_pipeline(procs, run_dir, rep, "--server", url, *flags)
+        assert code == 0, output
+        assert json.loads(rep.read_text())["frames"]["acked"] == 0
+    assert "CERTIFICATE_VERIFY_FAILED" in output or "refused" in output or "failed" in output
+    stats = stop_receiver(receiver, out)
+    assert stats["frames"] == 0 and stats["rejected_auth"] >= 1
+
+
+def test_embedded_receiver_requires_the_env_token(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    rec, rep = tmp_path / "rec", tmp_path / "r.json"
+    env = {"AUDIO_UPLINK_TOKEN": TOKEN}
+    code, output = run_pipeline(procs, run_dir, rep, "--recordings", str(rec), env=env)
+    assert code == 0, output
+    assert TOKEN not in output
+    report = json.loads(rep.read_text())
+    assert report["frames"]["acked"] > 0
+    stats = json.loads((rec / "stats.json").read_text())
+    assert stats["clients"] >= 1 and stats["rejected_auth"] == 0
+    assert os.environ.get("AUDIO_UPLINK_TOKEN") != TOKEN  # the test did not set it for itself

@@ -1,0 +1,119 @@
+"""``supervisor check-config``: every error path names key, value and what is accepted."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from supervisor.config import PARSERS, Options
+from tests.support import REPO, supervisor_cmd
+
+
+def check(tmp_path: Path, toml: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "uplink.toml"
+    path.write_text(toml)
+    return subprocess.run(
+        supervisor_cmd("check-config", str(path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "value", "accepted"),
+    [
+        ("rate = 'fast'", "rate", "'fast'", "an integer from 8000 to 192000"),
+        ("channels = 9", "channels", "9", "an integer from 1 to 8"),
+        ("frame_ms = 0.1", "frame_ms", "0.1", "a number from 2.5 to 1000"),
+        ("window = 0", "window", "0", "an integer from 1 to 1024"),
+        ("source = 'radio'", "source", "'radio'", "tone[:HZ], file:PATH.wav or mic[:DEVICE]"),
+        ("server = 'ftp://x'", "server", "'ftp://x'", "an http:// or https:// URL"),
+        ("stream = '../x'", "stream", "'../x'", "1-64 characters of [A-Za-z0-9_.-]"),
+        ("senders = 33", "senders", "33", "an integer from 1 to 32"),
+        ("event = ''", "event", "''", "1-64 characters"),
+        ("duration = -1", "duration", "-1", "a number from 0.1"),
+        ("report = ''", "report", "''", "a path"),
+        ("pace = 'maybe'", "pace", "'maybe'", "true or false"),
+        ("stop_timeout_ms = 5", "stop_timeout_ms", "5", "an integer from 100"),
+        ("max_rss_mb = 1", "max_rss_mb", "1", "a number from 16"),
+        ("max_restarts = -1", "max_restarts", "-1", "an integer from 0"),
+        ("auth_token_file = '/no/such'", "auth_token_file", "'/no/such'", "a readable"),
+        ("ca_file = '/no/such'", "ca_file", "'/no/such'", "a readable"),
+        ("tls_insecure = 'yes please'", "tls_insecure", "'yes please'", "true or false"),
+        ("max_message_bytes = 10", "max_message_bytes", "10", "an integer from 4096"),
+        ("[[streams]]\nid = 'a'", "streams", "[{'id': 'a'}]", "exactly id and source"),
+    ],
+)
+def test_each_bad_key_is_named_with_its_value_and_what_is_accepted(
+    tmp_path: Path, toml: str, key: str, value: str, accepted: str
+) -> None:
+    result = check(tmp_path, toml)
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert f"{key} = {value}" in line and accepted in line, line
+
+
+def test_all_errors_are_reported_at_once(tmp_path: Path) -> None:
+    result = check(tmp_path, "rate = 1\ncolour = 'blue'\nwindow = 0\nmax_message_bytes = 1\n")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 4, lines
+    assert "unknown config file key 'colour'; known keys:" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        ("rate = [", "not valid TOML"),
+        ("rate = 44100\nframe_ms = 2.5", "whole number of samples"),
+        ("source = 'file:/no/such.wav'", "source = 'file:/no/such.wav'"),
+    ],
+)
+def test_whole_file_problems(tmp_path: Path, toml: str, says: str) -> None:
+    result = check(tmp_path, toml)
+    assert result.returncode == 2 and says in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_file_is_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        supervisor_cmd("check-config", str(tmp_path / "none.toml")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and "No such file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_good_file_prints_the_effective_configuration_as_toml(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("very-secret-value\n")
+    token.chmod(0o600)
+    toml = f"rate = 48000\nmax_message_bytes = 9100\nauth_token_file = '{token}'\n"
+    result = check(tmp_path, toml)
+    assert result.returncode == 0, result.stderr
+    assert "very-secret-value" not in result.stdout + result.stderr
+    effective = tomllib.loads(result.stdout)
+    assert effective["rate"] == 48000 and effective["max_message_bytes"] == 9100
+    assert effective["window"] == Options.window  # defaults are printed too
+    assert "rate = 48000  # from file" in result.stdout
+    assert "# auth token: from auth_token_file" in result.stdout
+    printed = set(effective) | set(re.findall(r"^# (\w+) = \(unset\)", result.stdout, re.M))
+    assert printed == set(PARSERS) - {"streams"}
+
+
+def test_readme_documents_every_key_with_its_default() -> None:
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(\w+)`", table))
+    missing = set(PARSERS) - documented
+    assert not missing, f"README's Configuration table lacks {sorted(missing)}"
