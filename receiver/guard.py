@@ -89,7 +89,7 @@ class Guard:
                 "oversized", f"audio of {len(audio)} bytes exceeds {self.max_message_bytes}"
             )
         codec = data.get("codec")
-        if "codec" in data and codec not in CODECS:
+        if "codec" in data and (not isinstance(codec, str) or codec not in CODECS):
             shown = repr(codec)[:40]
             raise Rejected("codec", f"unknown codec {shown}; accepted: {sorted(CODECS)}")
 

@@ -203,4 +203,26 @@ def decode_heartbeat(raw: bytes) -> dict[str, Any]:
         raise ValueError(f"heartbeat is not msgpack: {type(exc).__name__}") from None
     if not isinstance(msg, dict) or not {"name", "pid", "counters", "hist", "info"} <= set(msg):
         raise ValueError("heartbeat lacks name/pid/counters/hist/info")
+    _check_shape(msg)
     return msg
+
+
+def _check_shape(msg: dict[str, Any]) -> None:
+    """Types the supervisor sums and compares; one bad heartbeat must not poison the totals."""
+    if not isinstance(msg["name"], str) or not _is_int(msg["pid"]):
+        raise ValueError("heartbeat name/pid of the wrong type")
+    for key, keys_are in (("counters", str), ("hist", int)):
+        table = msg[key]
+        if not isinstance(table, dict) or not all(
+            isinstance(k, keys_are) and _is_int(v) for k, v in table.items()
+        ):
+            raise ValueError(f"heartbeat {key} must map {keys_are.__name__} to int")
+    info = msg["info"]
+    if not isinstance(info, dict) or not all(
+        isinstance(info.get(k, 0.0), int | float) for k in ("rss_mb", "cpu_s")
+    ):
+        raise ValueError("heartbeat info must be a map with numeric rss_mb/cpu_s")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -62,6 +62,7 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
             "exits": list(child.exits),
         }
     report["capture"] = capture
+    report["bad_heartbeats"] = stats.bad_heartbeats
     if "receiver" in stats.by_name:
         report["receiver"] = stats.role_counters("receiver")
     return report

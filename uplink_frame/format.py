@@ -132,7 +132,7 @@ def from_dict(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
     channels = _int(obj, "channels", 1, MAX_CHANNELS)
     if obj["format"] != FORMAT:
         raise FrameError(f"format must be {FORMAT!r}")
-    if obj["codec"] not in CODECS:
+    if not isinstance(obj["codec"], str) or obj["codec"] not in CODECS:  # a list is unhashable
         raise FrameError(f"codec must be one of {sorted(CODECS)}")
     audio = obj["audio"]
     if not isinstance(audio, bytes):
