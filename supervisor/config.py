@@ -65,6 +65,8 @@ class Options:
     ca_file: str | None = None
     tls_insecure: bool = False
     max_message_bytes: int = MAX_MESSAGE_BYTES
+    metrics: str | None = None
+    log_format: str = "text"
 
     def stream_sources(self) -> tuple[tuple[str, str], ...]:
         return self.streams or ((self.stream, self.source),)

@@ -82,6 +82,8 @@ OPS_PARSERS: dict[str, Callable[[Any], Any]] = {
     "ca_file": readable_file,
     "tls_insecure": _bool,
     "max_message_bytes": _message_bytes,
+    "metrics": host_port,
+    "log_format": _choice("text", "json"),
 }
 # keys that are switches on the command line (--tls-insecure), not --key VALUE
 OPS_SWITCHES = ("tls_insecure",)

@@ -21,6 +21,7 @@ from supervisor.channels import Channels
 from supervisor.child import EXIT_CONFIG, decode_heartbeat
 from supervisor.config import MAX_SENDERS, ConfigError, Options
 from supervisor.devices import check_mic
+from supervisor.metrics import Metrics
 from supervisor.pipeline import Pipeline
 from supervisor.process import Child, describe_exit
 from supervisor.recycle import Recycler
@@ -40,6 +41,7 @@ class Supervisor:
     def __init__(self, options: Options, run_dir: RunDir, ctx: zmq.Context[Any]) -> None:
         self.options = options
         self.run_dir = run_dir
+        self.metrics = Metrics(options.metrics) if options.metrics else None
         self.stats = Stats()
         self.pipeline = Pipeline(options, run_dir, self.stats)
         self.children = self.pipeline.children
@@ -116,6 +118,8 @@ class Supervisor:
                 self._restart(child)
         self._write_status()
         self.live.update(self.status(), now)
+        if self.metrics:
+            self.metrics.refresh(self.stats, self.children, now - self.t0)
 
     def _watch(self, child: Child, now: float) -> None:
         if not child.alive or child.kill_at is not None or child.removed or self.stop_reason:
@@ -316,6 +320,8 @@ class Supervisor:
 
     def close(self) -> None:
         self.channels.close()
+        if self.metrics:
+            self.metrics.close()
 
 
 def check_source(options: Options) -> None:

@@ -47,6 +47,8 @@ def check(tmp_path: Path, toml: str) -> subprocess.CompletedProcess[str]:
         ("ca_file = '/no/such'", "ca_file", "'/no/such'", "a readable"),
         ("tls_insecure = 'yes please'", "tls_insecure", "'yes please'", "true or false"),
         ("max_message_bytes = 10", "max_message_bytes", "10", "an integer from 4096"),
+        ("metrics = 'x:0'", "metrics", "'x:0'", "PORT or HOST:PORT"),
+        ("log_format = 'xml'", "log_format", "'xml'", "text or json"),
         ("[[streams]]\nid = 'a'", "streams", "[{'id': 'a'}]", "exactly id and source"),
     ],
 )

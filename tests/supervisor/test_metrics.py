@@ -1,0 +1,108 @@
+"""``--metrics``: scrape a running supervisor and parse with prometheus_client's own parser."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import urllib.request
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support import Procs, poll_for, supervisor_cmd, wait_child_pid
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def scrape(port: int) -> Samples:
+    """Every sample by (name, sorted labels); {} while nothing answers."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return {}
+    samples: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def value(samples: Samples, name: str, **labels: str) -> float | None:
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def test_metrics_scrape_and_parse(procs: Procs, run_dir: Path, tmp_path: Path) -> None:
+    port = free_port()
+    proc = procs.start(
+        supervisor_cmd(
+            "start",
+            "--duration",
+            "30",
+            "--run-dir",
+            str(run_dir),
+            "--recordings",
+            str(tmp_path / "rec"),
+            "--metrics",
+            str(port),
+        ),
+        stdout=subprocess.PIPE,
+    )
+
+    def acked(minimum: float) -> Samples | None:
+        samples = scrape(port)
+        n = value(samples, "audio_uplink_frames_total", stage="acked")
+        return samples if n is not None and n >= minimum else None
+
+    samples = poll_for(lambda: acked(20), timeout=30, interval=0.2)
+    for name, role in (("capture", "capture"), ("sender-1", "sender"), ("receiver", "receiver")):
+        assert value(samples, "audio_uplink_up", process=name, role=role) == 1
+        assert (value(samples, "audio_uplink_rss_bytes", process=name, role=role) or 0) > 1e6
+    assert (value(samples, "audio_uplink_frames_total", stage="captured") or 0) >= 20
+    assert (value(samples, "audio_uplink_frames_total", stage="received") or 0) >= 20
+    assert value(samples, "audio_uplink_dropped_frames_total", reason="hwm") == 0
+    assert value(samples, "audio_uplink_rejected_total", reason="malformed") == 0
+    count = value(samples, "audio_uplink_latency_seconds_count")
+    assert count is not None and count >= 20
+    assert value(samples, "audio_uplink_latency_seconds_bucket", le="+Inf") == count
+    assert value(samples, "audio_uplink_reconnects_total") == 1
+
+    pid = wait_child_pid(run_dir, "sender-1")
+    os.kill(pid, signal.SIGKILL)
+
+    def restarted() -> Samples | None:
+        s = scrape(port)
+        ok = value(s, "audio_uplink_restarts_total", process="sender-1", role="sender") == 1
+        return s if ok and (value(s, "audio_uplink_reconnects_total") or 0) >= 2 else None
+
+    samples = poll_for(restarted, timeout=30, interval=0.2)
+    assert value(samples, "audio_uplink_up", process="sender-1", role="sender") == 1
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+
+
+def test_metrics_port_in_use_is_one_line_exit_2(run_dir: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            supervisor_cmd("start", "--run-dir", str(run_dir), "--metrics", f"127.0.0.1:{port}"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert f"metrics = '127.0.0.1:{port}': cannot listen there" in line
