@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import zmq
 
+from supervisor.logfmt import child_line
 from supervisor.rundir import RunDir
 
 logger = logging.getLogger(__name__)
@@ -26,9 +27,12 @@ _BATCH = 256  # messages per socket per poll, so no source can starve the others
 class LineReader:
     """Splits a non-blocking pipe into lines; keeps the newest in ``tail``."""
 
-    def __init__(self, pipe: IO[bytes], tail: deque[str]) -> None:
+    def __init__(
+        self, pipe: IO[bytes], tail: deque[str], name: str = "", pid: int | None = None
+    ) -> None:
         self.pipe = pipe
         self.tail = tail
+        self.name, self.pid = name, pid
         self._partial = b""
         os.set_blocking(pipe.fileno(), False)
 
@@ -61,10 +65,13 @@ class Channels:
         self.poller.register(self.stats, zmq.POLLIN)
         self.poller.register(self.control, zmq.POLLIN)
         self.readers: dict[int, LineReader] = {}
+        self.log_format = "text"
 
-    def watch(self, pipe: IO[bytes] | None, tail: deque[str]) -> None:
+    def watch(
+        self, pipe: IO[bytes] | None, tail: deque[str], name: str = "", pid: int | None = None
+    ) -> None:
         if pipe is not None:
-            self.readers[pipe.fileno()] = LineReader(pipe, tail)
+            self.readers[pipe.fileno()] = LineReader(pipe, tail, name, pid)
             self.poller.register(pipe.fileno(), zmq.POLLIN)
 
     def poll(
@@ -96,7 +103,7 @@ class Channels:
         reader = self.readers[fd]
         lines, eof = reader.read()
         for line in lines:
-            print(line, file=sys.stderr, flush=False)
+            print(child_line(reader.name, reader.pid, line, self.log_format), file=sys.stderr)
         sys.stderr.flush()
         if eof:
             self.poller.unregister(fd)

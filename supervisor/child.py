@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 import msgpack
 import zmq
 
+from supervisor import logfmt
+
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
@@ -45,6 +47,7 @@ class ChildSpec:
     stats_endpoint: str
     parent_pid: int
     heartbeat_ms: int = 250
+    log_format: str = "text"
 
 
 C = TypeVar("C")
@@ -84,7 +87,7 @@ def die_with_parent(parent_pid: int) -> None:
 
 def start_child(spec: ChildSpec) -> None:
     """What every child does first: log with its name, die with the supervisor."""
-    setup_logging(spec.name)
+    setup_logging(spec.name, spec.log_format)
     die_with_parent(spec.parent_pid)
     if spec.role in os.environ.get("AUDIO_UPLINK_TEST_CRASH", "").split(","):
         print(f"{spec.name}: crashing at start (AUDIO_UPLINK_TEST_CRASH)", file=sys.stderr)
@@ -100,12 +103,8 @@ def _test_leak_bytes(role: str, interval_s: float) -> int:
     return int(float(rate) * interval_s * (1 << 20))
 
 
-def setup_logging(name: str) -> None:
-    logging.basicConfig(
-        level=os.environ.get("UPLINK_LOG_LEVEL", "INFO"),
-        format=f"%(asctime)s {name}[%(process)d] %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def setup_logging(name: str, fmt: str = "text") -> None:
+    logfmt.setup(name, fmt)
 
 
 def rss_mb(pid: int | None = None) -> float:

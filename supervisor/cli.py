@@ -8,6 +8,7 @@ import logging
 import sys
 from typing import Any, NoReturn
 
+from supervisor import logfmt
 from supervisor.checkconfig import check_config
 from supervisor.child import EXIT_CONFIG
 from supervisor.config import PARSERS, ConfigError, Options, build, load_toml
@@ -101,7 +102,9 @@ def _start(args: dict[str, Any]) -> int:
     from supervisor.run import start  # the control commands need none of the pipeline
 
     config_file = args.pop("config_file", None)
-    return start(build(load_toml(config_file) if config_file else {}, args))
+    options = build(load_toml(config_file) if config_file else {}, args)
+    logfmt.setup("supervisor", options.log_format)
+    return start(options)
 
 
 def _control(command: str, args: dict[str, Any]) -> int:

@@ -58,7 +58,13 @@ class Pipeline:
         return [c for c in self.children if c.role == role]
 
     def _spec(self, child: Child) -> ChildSpec:
-        return ChildSpec(child.name, child.role, self.run_dir.endpoint("stats.sock"), os.getpid())
+        return ChildSpec(
+            child.name,
+            child.role,
+            self.run_dir.endpoint("stats.sock"),
+            os.getpid(),
+            log_format=self.options.log_format,
+        )
 
     def _receiver_config(self, child: Child) -> ReceiverConfig:
         port = int(self.server.rsplit(":", 1)[1])

@@ -47,6 +47,7 @@ class Supervisor:
         self.children = self.pipeline.children
         self.by_name = {c.name: c for c in self.children}
         self.channels = Channels(ctx, run_dir)
+        self.channels.log_format = options.log_format
         self.recycler = Recycler(options.drain_ms / 1000)
         self.signals: list[int] = []
         self.stop_reason: str | None = None
@@ -87,7 +88,7 @@ class Supervisor:
     def _spawn(self, child: Child) -> None:
         child.spawn(time.monotonic())
         assert child.proc is not None
-        self.channels.watch(child.proc.stderr, child.tail)
+        self.channels.watch(child.proc.stderr, child.tail, child.name, child.pid)
         self._write_status(force=True)
 
     def _wait_ready(self, child: Child) -> None:
