@@ -24,6 +24,7 @@ class CaptureConfig:
     codec: str = "pcm"
     bitrate: int = 24000
     application: str = "voip"
+    curve_dir: str | None = None  # tcp:// endpoint: CURVE server (supervisor/curve.py)
 
     @property
     def frame_s(self) -> float:

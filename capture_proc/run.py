@@ -15,6 +15,7 @@ from capture_proc.config import CaptureConfig
 from capture_proc.encoding import FrameMaker
 from capture_proc.mic import mute_native_stderr
 from capture_proc.sources import DeviceSource, Source, SourceError, open_source
+from supervisor import curve
 from supervisor.child import (
     EXIT_CONFIG,
     EXIT_CRASH,
@@ -38,6 +39,7 @@ class Publisher:
         self._sock = ctx.socket(zmq.PUSH)
         self._sock.linger = 0
         self._sock.sndhwm = config.hwm_frames
+        self._auth = curve.serve(ctx, self._sock, config.curve_dir) if config.curve_dir else None
         self._sock.bind(config.endpoint)
 
     def wait_for_peer(self, timeout_s: float, heartbeat: Heartbeat, stop: StopFlag) -> bool:
@@ -80,6 +82,8 @@ class Publisher:
 
     def close(self) -> None:
         self._sock.close()
+        if self._auth:
+            self._auth.stop()
 
 
 def capture(

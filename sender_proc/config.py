@@ -37,6 +37,7 @@ class SenderConfig:
     auth_token_file: str | None = None  # the token itself never enters a config file
     ca_file: str | None = None
     tls_insecure: bool = False
+    curve_dir: str | None = None  # tcp:// endpoints: CURVE client (supervisor/curve.py)
 
     def limits(self) -> FlowLimits:
         per_stream = len(self.endpoints)

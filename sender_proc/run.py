@@ -16,6 +16,7 @@ from sender_proc import connect_opts
 from sender_proc.config import SenderConfig
 from sender_proc.flow import FlowControl
 from sender_proc.link import Link
+from supervisor import curve
 from supervisor.child import (
     EXIT_CRASH,
     EXIT_OK,
@@ -55,6 +56,8 @@ class Sender:
         self.pull.linger = 0
         self.pull.rcvhwm = config.rcvhwm_frames
         self.pull.reconnect_ivl = 20  # capture restarts should reattach within a frame
+        if config.curve_dir:
+            curve.connect_as_client(self.pull, config.curve_dir)
         for endpoint in config.endpoints:
             self.pull.connect(endpoint)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -13,6 +14,7 @@ from supervisor.checkconfig import check_config
 from supervisor.child import EXIT_CONFIG
 from supervisor.config import PARSERS, ConfigError, Options, build, load_toml
 from supervisor.control import ControlError, format_status, request
+from supervisor.curve import make_keys
 from supervisor.devices import list_devices
 from supervisor.opsconfig import OPS_SWITCHES
 
@@ -55,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="do NOT verify the server's TLS certificate (logged loudly; tests only)",
     )
+    keys = commands.add_parser("curve-keys", help="make CURVE keys for capture_bind = tcp://")
+    keys.add_argument("dir", help="directory to create (mode 0700) and use as curve_dir")
     check = commands.add_parser("check-config", help="validate a TOML file, print the result")
     check.add_argument("file", help="the TOML file supervisor start --config would read")
     commands.add_parser("devices", help="list the audio input devices --source mic can use")
@@ -85,6 +89,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if command == "start":
             sys.exit(_start(args))
+        if command == "curve-keys":
+            for path in make_keys(args["dir"]):
+                print(path)
+            sys.exit(0)
         if command == "check-config":
             sys.exit(check_config(args["file"]))
         if command == "devices":
@@ -104,6 +112,7 @@ def _start(args: dict[str, Any]) -> int:
     config_file = args.pop("config_file", None)
     options = build(load_toml(config_file) if config_file else {}, args)
     logfmt.setup("supervisor", options.log_format)
+    os.umask(0o077)  # sockets, child configs, recordings, reports: readable by us only
     return start(options)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from supervisor import codec_options
-from supervisor.opsconfig import OPS_PARSERS
+from supervisor.opsconfig import OPS_PARSERS, combination_problem
 from uplink_frame import MAX_MESSAGE_BYTES, FrameError, frame_bytes
 
 
@@ -67,6 +67,8 @@ class Options:
     max_message_bytes: int = MAX_MESSAGE_BYTES
     metrics: str | None = None
     log_format: str = "text"
+    capture_bind: str | None = None
+    curve_dir: str | None = None
 
     def stream_sources(self) -> tuple[tuple[str, str], ...]:
         return self.streams or ((self.stream, self.source),)
@@ -222,6 +224,8 @@ def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Opt
             except ValueError as exc:
                 raise ConfigError(f"{shown} = {raw!r}: expected {exc}") from None
     options = Options(**values)
+    if problem := combination_problem(options):
+        raise ConfigError(problem)
     try:
         frame_bytes(options.rate, options.frame_ms, options.channels)
     except FrameError as exc:

@@ -41,6 +41,46 @@ def host_port(value: Any) -> str:
     return f"{host}:{int(match['port'])}"
 
 
+def _tcp_endpoint(value: Any) -> str:
+    match = re.fullmatch(r"tcp://(\*|[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})", str(value))
+    if match is None or not 1 <= int(match[2]) <= 65535:
+        raise ValueError("tcp://HOST:PORT (HOST an address, a name or *)")
+    return str(value)
+
+
+def _directory(value: Any) -> str:
+    if not isinstance(value, str) or not os.path.isdir(value):
+        raise ValueError("an existing directory (make one with: supervisor curve-keys DIR)")
+    return value
+
+
+def connect_address(endpoint: str) -> str:
+    """Where a local sender connects to an endpoint capture binds (a wildcard means here)."""
+    for wildcard in ("tcp://*:", "tcp://0.0.0.0:"):
+        if endpoint.startswith(wildcard):
+            return "tcp://127.0.0.1:" + endpoint.removeprefix(wildcard)
+    return endpoint
+
+
+def combination_problem(options: Any) -> str | None:
+    """Checks across keys; the one line the user sees, or None."""
+    if options.capture_bind is None:
+        return None
+    if options.curve_dir is None:
+        return (
+            f"capture_bind = {options.capture_bind!r}: ZeroMQ over tcp:// carries the audio "
+            "unauthenticated and in clear; it needs CURVE keys: set curve_dir "
+            "(make them with: supervisor curve-keys DIR)"
+        )
+    from supervisor.curve import missing_files
+
+    if missing := missing_files(options.curve_dir):
+        return f"curve_dir = {options.curve_dir!r}: missing {', '.join(missing)}"
+    if len(options.stream_sources()) > 1:
+        return "capture_bind: one stream only; several [[streams]] use ipc:// in run_dir"
+    return None
+
+
 def split_host_port(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     return host, int(port)
@@ -84,6 +124,8 @@ OPS_PARSERS: dict[str, Callable[[Any], Any]] = {
     "max_message_bytes": _message_bytes,
     "metrics": host_port,
     "log_format": _choice("text", "json"),
+    "capture_bind": _tcp_endpoint,
+    "curve_dir": _directory,
 }
 # keys that are switches on the command line (--tls-insecure), not --key VALUE
 OPS_SWITCHES = ("tls_insecure",)

@@ -15,6 +15,7 @@ from sender_proc.config import SenderConfig
 from supervisor.auth import load_token
 from supervisor.child import ChildSpec
 from supervisor.config import Options
+from supervisor.opsconfig import connect_address
 from supervisor.process import Child
 from supervisor.restart import Intensity
 from supervisor.rundir import RunDir
@@ -83,7 +84,7 @@ class Pipeline:
         o = self.options
         return SenderConfig(
             self._spec(child),
-            tuple(self.capture_endpoint(stream) for stream, _ in self.streams),
+            tuple(connect_address(self.capture_endpoint(s)) for s, _ in self.streams),
             self.server,
             event=o.event,
             window=o.window,
@@ -99,6 +100,7 @@ class Pipeline:
             auth_token_file=o.auth_token_file,
             ca_file=o.ca_file,
             tls_insecure=o.tls_insecure,
+            curve_dir=o.curve_dir,
         )
 
     def _capture_maker(self, stream: str, source: str) -> Callable[[Child], CaptureConfig]:
@@ -121,9 +123,12 @@ class Pipeline:
             codec=o.codec,
             bitrate=o.bitrate,
             application=o.application,
+            curve_dir=o.curve_dir if o.capture_bind else None,
         )
 
     def capture_endpoint(self, stream: str) -> str:
+        if self.options.capture_bind:  # one stream only (checked in opsconfig)
+            return self.options.capture_bind
         return self.run_dir.endpoint(f"capture-{stream}.sock")
 
     def _next_seq(self, name: str) -> int:
