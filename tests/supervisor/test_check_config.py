@@ -49,6 +49,8 @@ def check(tmp_path: Path, toml: str) -> subprocess.CompletedProcess[str]:
         ("max_message_bytes = 10", "max_message_bytes", "10", "an integer from 4096"),
         ("metrics = 'x:0'", "metrics", "'x:0'", "PORT or HOST:PORT"),
         ("log_format = 'xml'", "log_format", "'xml'", "text or json"),
+        ("capture_bind = 'udp://x:1'", "capture_bind", "'udp://x:1'", "tcp://HOST:PORT"),
+        ("curve_dir = '/no/such'", "curve_dir", "'/no/such'", "an existing directory"),
         ("[[streams]]\nid = 'a'", "streams", "[{'id': 'a'}]", "exactly id and source"),
     ],
 )
@@ -76,6 +78,8 @@ def test_all_errors_are_reported_at_once(tmp_path: Path) -> None:
         ("rate = [", "not valid TOML"),
         ("rate = 44100\nframe_ms = 2.5", "whole number of samples"),
         ("source = 'file:/no/such.wav'", "source = 'file:/no/such.wav'"),
+        ("capture_bind = 'tcp://*:5555'", "needs CURVE keys: set curve_dir"),
+        ("capture_bind = 'tcp://*:5555'\ncurve_dir = '/tmp'", "curve_dir = '/tmp': missing"),
     ],
 )
 def test_whole_file_problems(tmp_path: Path, toml: str, says: str) -> None:
