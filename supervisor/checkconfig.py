@@ -14,17 +14,20 @@ from typing import Any
 
 from supervisor.auth import TOKEN_ENV, load_token
 from supervisor.child import EXIT_CONFIG
-from supervisor.config import ConfigError, Options, build, load_toml
+from supervisor.config import PARSERS, ConfigError, Options, build, load_toml
 
 
 def problems(file_values: dict[str, Any]) -> list[str]:
     """One line per bad key; then the checks that need all keys together."""
     errors = []
     for key, raw in file_values.items():
+        if key not in PARSERS:
+            errors.append(f"unknown config file key {key!r}; known keys: {', '.join(PARSERS)}")
+            continue
         try:
-            build({key: raw}, {})
-        except ConfigError as exc:
-            errors.append(str(exc))
+            PARSERS[key](raw)
+        except ValueError as exc:
+            errors.append(f"{key} = {raw!r}: expected {exc}")
     if errors:
         return errors
     try:
