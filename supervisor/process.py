@@ -113,7 +113,9 @@ class Child:
 
     def enforce(self, now: float) -> None:
         if self.kill_at is not None and now >= self.kill_at and self.alive:
-            logger.warning("supervisor: %s did not stop in time, SIGKILL", self.name)
+            logger.warning(
+                "supervisor: %s (pid %s) did not stop in time, SIGKILL", self.name, self.pid
+            )
             self.signal(signal.SIGKILL)
             self.kill_at = None
 

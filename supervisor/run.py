@@ -174,7 +174,13 @@ class Supervisor:
             self._fail(child, reason, EXIT_FAILED)
         else:
             delay = child.schedule_restart(now)
-            logger.warning("supervisor: %s %s, restarting in %.2f s", child.name, reason, delay)
+            logger.warning(
+                "supervisor: %s (pid %s) %s, restarting in %.2f s",
+                child.name,
+                child.last_pid,
+                reason,
+                delay,
+            )
 
     def _fail(self, child: Child, reason: str, code: int) -> None:
         self.exit_code = code

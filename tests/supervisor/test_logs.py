@@ -38,7 +38,7 @@ def test_json_logs_parse_and_name_every_process(
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["ts"])
     assert {"supervisor", "receiver", "sender-1", "capture"} <= {e["process"] for e in entries}
     started = [e["msg"] for e in entries if re.search(r"started \S+ as pid \d+", e["msg"])]
-    assert len(started) == 3, started
+    assert len(started) >= 3, started
     # 4 s is 200 frames; a line per frame at INFO would show here
     assert len(entries) < 60, [e["msg"] for e in entries]
 
