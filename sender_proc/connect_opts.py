@@ -11,10 +11,12 @@ import os
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 from supervisor.auth import connect_auth, load_token
 
 logger = logging.getLogger(__name__)
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass(frozen=True)
@@ -49,4 +51,10 @@ def tls_context(url: str, ca_file: str | None, insecure: bool) -> ssl.SSLContext
 
 
 def build(url: str, token_file: str | None, ca_file: str | None, insecure: bool) -> ConnectOpts:
-    return ConnectOpts(load_token(token_file), tls_context(url, ca_file, insecure))
+    token = load_token(token_file)
+    host = urlparse(url).hostname or ""
+    if token and url.startswith("http://") and host not in _LOOPBACK:
+        logger.warning(
+            "sender %d: the auth token goes to %s in clear text: use https://", os.getpid(), host
+        )
+    return ConnectOpts(token, tls_context(url, ca_file, insecure))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import socketio
 
+from sender_proc import connect_opts
 from sender_proc.connect_opts import ConnectOpts, tls_context
 from tests.certs import make_ca, make_pki
 from tests.receiver.test_receiver import tone_frame
@@ -110,3 +111,16 @@ def test_tls_insecure_connects_and_says_so_loudly(
 
 def test_plain_http_urls_get_no_tls_context() -> None:
     assert tls_context("http://127.0.0.1:1", None, insecure=False) is None
+
+
+def test_a_token_over_plain_http_to_another_host_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = tmp_path / "token"
+    token.write_text(TOKEN)
+    token.chmod(0o600)
+    opts = connect_opts.build("http://127.0.0.1:9", str(token), None, insecure=False)
+    assert opts.token == TOKEN and "clear text" not in caplog.text
+    connect_opts.build("http://example.invalid:9", str(token), None, insecure=False)
+    assert "auth token goes to example.invalid in clear text" in caplog.text
+    assert TOKEN not in caplog.text and TOKEN not in repr(opts)
