@@ -106,6 +106,9 @@ def families(stats: Stats, children: list[Child], uptime_s: float) -> Iterator[M
     )
     yield _counter("audio_uplink_reconnects", "Socket.IO (re)connections", _reconnects(stats))
     yield _counter("audio_uplink_bad_heartbeats", "Malformed heartbeats", stats.bad_heartbeats)
+    yield _counter(
+        "audio_uplink_bad_frames", "Malformed frames senders got", totals["frames"]["bad"]
+    )
     yield _latency(stats.latency())
 
 

@@ -105,6 +105,7 @@ def test_good_file_prints_the_effective_configuration_as_toml(tmp_path: Path) ->
     token.write_text("very-secret-value\n")
     token.chmod(0o600)
     toml = f"rate = 48000\nmax_message_bytes = 9100\nauth_token_file = '{token}'\n"
+    toml += "tls_insecure = true\n"
     result = check(tmp_path, toml)
     assert result.returncode == 0, result.stderr
     assert "very-secret-value" not in result.stdout + result.stderr
@@ -113,6 +114,7 @@ def test_good_file_prints_the_effective_configuration_as_toml(tmp_path: Path) ->
     assert effective["window"] == Options.window  # defaults are printed too
     assert "rate = 48000  # from file" in result.stdout
     assert "# auth token: from auth_token_file" in result.stdout
+    assert "# WARNING: tls_insecure: server certificates are NOT verified" in result.stdout
     printed = set(effective) | set(re.findall(r"^# (\w+) = \(unset\)", result.stdout, re.M))
     assert printed == set(PARSERS) - {"streams"}
 

@@ -75,6 +75,8 @@ def test_metrics_scrape_and_parse(procs: Procs, run_dir: Path, tmp_path: Path) -
     assert count is not None and count >= 20
     assert value(samples, "audio_uplink_latency_seconds_bucket", le="+Inf") == count
     assert value(samples, "audio_uplink_reconnects_total") == 1
+    assert value(samples, "audio_uplink_bad_frames_total") == 0
+    assert value(samples, "audio_uplink_bad_heartbeats_total") == 0
 
     pid = wait_child_pid(run_dir, "sender-1")
     os.kill(pid, signal.SIGKILL)
