@@ -12,6 +12,8 @@ import socketio
 
 from sender_proc import connect_opts
 from sender_proc.connect_opts import ConnectOpts, tls_context
+from supervisor.auth import load_token
+from supervisor.config import ConfigError
 from tests.certs import make_ca, make_pki
 from tests.receiver.test_receiver import tone_frame
 from tests.receivers import start_receiver, stop_receiver
@@ -124,3 +126,17 @@ def test_a_token_over_plain_http_to_another_host_is_warned_about(
     connect_opts.build("http://example.invalid:9", str(token), None, insecure=False)
     assert "auth token goes to example.invalid in clear text" in caplog.text
     assert TOKEN not in caplog.text and TOKEN not in repr(opts)
+
+
+def test_a_token_file_others_can_read_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = tmp_path / "token"
+    token.write_text(TOKEN)
+    token.chmod(0o644)
+    assert load_token(str(token)) == TOKEN
+    assert "readable by other users (mode 644): chmod 600 it" in caplog.text
+    empty = tmp_path / "empty"
+    empty.write_text(" \n")
+    with pytest.raises(ConfigError, match="expected one token"):
+        load_token(str(empty))
