@@ -25,6 +25,8 @@ MALFORMED: list[Any] = [
     tone_frame(1, "h") | {"seq": -1},
     tone_frame(1, "h") | {"t_capture": "yesterday"},
     tone_frame(1, "h") | {"extra": 1},
+    {"v": 1, "n": 2, "frames": [tone_frame(1, "h")]},  # a batch that lies about its size
+    {"v": 1, "n": 2, "frames": [tone_frame(1, "h"), tone_frame(5, "h")]},  # not consecutive
 ]
 CODECS: list[Any] = [tone_frame(1, "h") | {"codec": c} for c in ("mp3", "", ["pcm"], None)]
 OVERSIZED: list[Any] = [tone_frame(1, "h") | {"audio": b"\0" * (LIMIT + 2)}]

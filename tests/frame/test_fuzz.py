@@ -81,7 +81,7 @@ def test_maps_of_frame_like_fields(obj: dict[str, Any]) -> None:
 def test_guard_refuses_anything_with_its_own_error(payload: Any) -> None:
     guard = Guard(max_message_bytes=4096, token=None)
     try:
-        guard.frame(payload)
+        guard.frames(payload)
     except Rejected as exc:
         assert exc.reason in ("malformed", "oversized", "codec")
     assert sum(guard.counts.values()) <= 1
