@@ -75,7 +75,6 @@ class Link:
             return
         logger.info("sender %d connected to %s", os.getpid(), self.url)
         self._down.clear()
-        self._on_up()
 
     async def _disconnected(self, client: _Client, reason: Any = None) -> None:
         if client is not self._client or self._down.is_set():
@@ -114,6 +113,10 @@ class Link:
                 continue
             self.reconnects += 1
             delays = backoff_delays(*self.backoff)
+            # python-socketio runs the connect handler before it sets
+            # ``connected``: only now may the pump emit what waited for the link
+            if self.up:
+                self._on_up()
 
     async def _reset(self) -> None:
         with contextlib.suppress(Exception):
