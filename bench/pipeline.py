@@ -5,6 +5,10 @@ receiver over loopback) and samples /proc CPU times of each child between
 --warmup and the end, so interpreter start-up is not counted.
 
     python bench/pipeline.py --seconds 30
+
+Then, for scale, python-socketio's own client emitting the same frames at the
+same pace and nothing else (bench/socketio_floor.py): the floor under the
+sender's share.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from socketio_floor import floor  # bench/ is on sys.path when run as a script
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -54,6 +60,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument(
+        "--floor-seconds",
+        type=float,
+        default=10.0,
+        help="then time python-socketio's client alone for the same pace (0: skip)",
+    )
     parser.add_argument("start_args", nargs="*", help="more `supervisor start` flags, after --")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="au-bench-", dir="/tmp"))
@@ -100,6 +112,10 @@ def main() -> None:
     print(f"{'capture + sender CPU (%)':<34}{both:>12.2f}")
     print(f"{'frames captured / acked':<34}{frames['captured']:>6} / {frames['acked']}")
     print(f"{'frames unaccounted':<34}{frames['unaccounted']:>12}")
+    if args.floor_seconds > 0:
+        print("python-socketio's client alone, same frames and pace (bench/socketio_floor.py):")
+        for mode, pct in floor(args.floor_seconds).items():
+            print(f"{'  ' + mode + ' CPU (%)':<34}{pct:>12.2f}")
 
 
 if __name__ == "__main__":
