@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -28,8 +29,7 @@ from uplink_frame import Frame, FrameError, decode
 from uplink_frame.batch import to_batch
 
 logger = logging.getLogger(__name__)
-_DRAIN_IDLE_S = 0.2  # capture has stopped: an empty pipe for this long means it is drained
-_READY_MAX = 1000  # a retiring sender's pipe holds a few frames: bound the loop anyway
+_DRAIN_IDLE_S = 0.2  # nothing routes to us any more: a pipe empty this long is drained
 
 
 class Sender:
@@ -76,20 +76,12 @@ class Sender:
             self._take(await self.pull.recv())
 
     async def drain_pipe(self) -> None:
-        """After a stop: capture has exited, so an idle pipe is an empty pipe."""
+        """After a stop or a disconnect, an idle pipe is an empty pipe."""
         while True:
             await self._wait_room()
             try:
                 raw = await asyncio.wait_for(self.pull.recv(), _DRAIN_IDLE_S)
             except TimeoutError:
-                return
-            self._take(raw)
-
-    async def _take_ready(self) -> None:
-        for _ in range(_READY_MAX):
-            try:
-                raw = await self.pull.recv(zmq.NOBLOCK)
-            except zmq.Again:
                 return
             self._take(raw)
 
@@ -190,22 +182,21 @@ class Sender:
         deadline = time.monotonic() + self.config.drain_ms / 1000
         puller.cancel()
         await asyncio.gather(puller, return_exceptions=True)
-        piped: asyncio.Task[None] | None = None
         if self.retiring:
-            # capture is alive and the other senders pull: take what is already
-            # in our pipe, then let go (ZeroMQ would discard it with the socket)
-            await self._take_ready()
-            self.pull.close()
-        else:
-            piped = asyncio.create_task(self.drain_pipe())
+            # capture is alive and the other senders pull: disconnect first, so
+            # capture stops routing to us, then read what is already in our pipe
+            # until it stays empty (closing with frames in it discards them)
+            for endpoint in self.config.endpoints:
+                with contextlib.suppress(zmq.ZMQError):
+                    self.pull.disconnect(endpoint)
+        piped = asyncio.create_task(self.drain_pipe())
         while time.monotonic() < deadline:
-            if self.flow.idle and (piped is None or piped.done()):
+            if self.flow.idle and piped.done():
                 break
             await asyncio.sleep(0.02)
-            self.flow.flushing = piped is None or piped.done()
+            self.flow.flushing = piped.done()
             self.wake.set()
-        if piped is not None:
-            piped.cancel()
+        piped.cancel()
         self.flow.abandon()
 
     def _retire(self) -> None:
