@@ -30,4 +30,3 @@ def check(options: Options) -> str | None:
     except CodecUnavailable as exc:
         return str(exc)
     return None
-

@@ -26,9 +26,7 @@ def load_opuslib() -> ModuleType:
     try:
         import opuslib
     except ImportError:
-        raise CodecUnavailable(
-            f"codec opus needs the Python package opuslib: {PIP_HINT}"
-        ) from None
+        raise CodecUnavailable(f"codec opus needs the Python package opuslib: {PIP_HINT}") from None
     except Exception:  # opuslib raises a bare Exception when it cannot find libopus
         raise CodecUnavailable(f"codec opus needs the system library libopus: {APT_HINT}") from None
     module: ModuleType = opuslib
