@@ -38,6 +38,7 @@ class SenderConfig:
     ca_file: str | None = None
     tls_insecure: bool = False
     curve_dir: str | None = None  # tcp:// endpoints: CURVE client (supervisor/curve.py)
+    streams: tuple[str, ...] = ()  # the stream each endpoint carries, in the same order
 
     def limits(self) -> FlowLimits:
         per_stream = len(self.endpoints)

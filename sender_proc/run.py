@@ -30,6 +30,7 @@ from uplink_frame.batch import to_batch
 
 logger = logging.getLogger(__name__)
 _DRAIN_IDLE_S = 0.2  # nothing routes to us any more: a pipe empty this long is drained
+_LET_GO_S = 1.0  # a retiring sender waits this long at most for a frame from each capture
 
 
 class Sender:
@@ -90,15 +91,16 @@ class Sender:
             self.room.clear()
             await self.room.wait()
 
-    def _take(self, raw: bytes) -> None:
+    def _take(self, raw: bytes) -> Frame | None:
         try:
             frame = decode(raw)
         except FrameError as exc:
             self.flow.count("bad_frame")
             logger.debug("bad frame: %s", exc)
-            return
+            return None
         self.flow.offer(frame)
         self.wake.set()
+        return frame
 
     async def pump(self) -> None:
         """Emit pending frames while the window has credit."""
@@ -183,12 +185,10 @@ class Sender:
         puller.cancel()
         await asyncio.gather(puller, return_exceptions=True)
         if self.retiring:
-            # capture is alive and the other senders pull: disconnect first, so
-            # capture stops routing to us, then read what is already in our pipe
-            # until it stays empty (closing with frames in it discards them)
-            for endpoint in self.config.endpoints:
-                with contextlib.suppress(zmq.ZMQError):
-                    self.pull.disconnect(endpoint)
+            # capture is alive and the other senders pull: let go of it, then
+            # read what is already in our pipe until it stays empty (closing
+            # with frames in it discards them)
+            await self.let_go(deadline)
         piped = asyncio.create_task(self.drain_pipe())
         while time.monotonic() < deadline:
             if self.flow.idle and piped.done():
@@ -198,6 +198,32 @@ class Sender:
             self.wake.set()
         piped.cancel()
         self.flow.abandon()
+
+    async def let_go(self, deadline: float) -> None:
+        """Disconnect from each capture just after a frame from it arrived.
+
+        PUSH/PULL has no hand-off: a frame capture has queued for us when we
+        disconnect is lost. Capture hands us the next frame of a stream only
+        after every other sender has had one, so right after one arrives is
+        the moment with the least in flight toward us.
+        """
+        endpoints = dict(zip(self.config.streams, self.config.endpoints, strict=False))
+        unknown = [e for e in self.config.endpoints if e not in endpoints.values()]
+        until = min(deadline, time.monotonic() + _LET_GO_S)
+        while endpoints and (left := until - time.monotonic()) > 0:
+            try:
+                raw = await asyncio.wait_for(self.pull.recv(), left)
+            except TimeoutError:
+                break
+            frame = self._take(raw)
+            if frame is not None and frame.stream in endpoints:
+                self._disconnect(endpoints.pop(frame.stream))
+        for endpoint in [*endpoints.values(), *unknown]:
+            self._disconnect(endpoint)
+
+    def _disconnect(self, endpoint: str) -> None:
+        with contextlib.suppress(zmq.ZMQError):
+            self.pull.disconnect(endpoint)
 
     def _retire(self) -> None:
         """SIGUSR1 from the supervisor: a replacement is connected, finish and exit."""

@@ -101,6 +101,7 @@ class Pipeline:
             ca_file=o.ca_file,
             tls_insecure=o.tls_insecure,
             curve_dir=o.curve_dir,
+            streams=tuple(s for s, _ in self.streams),
         )
 
     def _capture_maker(self, stream: str, source: str) -> Callable[[Child], CaptureConfig]:

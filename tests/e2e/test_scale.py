@@ -111,10 +111,11 @@ def test_scale_senders_up_and_down_loses_at_most_a_frame_in_transit(
     stream = json.loads((tmp_path / "rec" / "stats.json").read_text())["streams"]["main"]
     frames, dropped = report["frames"], report["frames"]["dropped"]
     assert frames["unaccounted"] == 0, frames
-    # A retiring sender disconnects, empties its pipe and sends all it holds,
-    # but a frame capture's ZeroMQ had queued for it at the instant it
-    # disconnects is discarded (1 in about 100 retirements on a loaded
-    # machine): at most one per retired sender, and counted.
+    # A retiring sender disconnects just after a frame arrives, empties its
+    # pipe and sends all it holds; a frame capture's ZeroMQ had queued for it
+    # at that instant would still be lost (none in 360 retirements measured
+    # by bench/retire.py, but a slow machine can widen the window): at most
+    # one per retired sender, and counted.
     assert sum(dropped.values()) == dropped["pipe"] <= 2, (frames, stream)
     assert stream["missing"] <= dropped["pipe"] and stream["late"] == 0, (frames, stream)
     _, audio = read_wav(tmp_path / "rec" / "main.wav")
