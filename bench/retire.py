@@ -3,7 +3,8 @@
 Each run starts `supervisor start` with one sender on the real-time tone,
 scales 1 -> 4 -> 2 -> 3 -> 1 (four retirements) and reads the report: frames
 counted as `pipe` (ZeroMQ had queued them for a sender as it let go), any other
-drop, and `unaccounted`. --parallel runs that many at once, to load the machine.
+drop, and `unaccounted`. --parallel runs that many at once, to load the machine;
+--streams K runs K tone streams (one capture each) instead of one.
 
     python bench/retire.py --runs 24 --parallel 2
 """
@@ -41,10 +42,18 @@ def scale(run_dir: Path, n: int) -> None:
             time.sleep(0.1)
 
 
-def one_run(_: int) -> dict[str, int]:
+def one_run(streams: int) -> dict[str, int]:
     with tempfile.TemporaryDirectory(prefix="au-retire-", dir="/tmp") as tmp:
         work = Path(tmp)
-        proc = run_pipeline(work, 3 + STEP_S * len(STEPS) + 2)
+        config = work / "uplink.toml"
+        config.write_text(
+            "".join(
+                f'[[streams]]\nid = "s{k}"\nsource = "tone:{440 + 110 * k}"\n'
+                for k in range(streams)
+            )
+        )
+        extra = ("--config", str(config)) if streams > 1 else ()
+        proc = run_pipeline(work, 3 + STEP_S * len(STEPS) + 2, *extra)
         time.sleep(3)
         for n in STEPS:
             scale(work / "run", n)
@@ -63,12 +72,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=12)
     parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--streams", type=int, default=1)
     args = parser.parse_args()
     with ThreadPoolExecutor(args.parallel) as pool:
-        results = list(pool.map(one_run, range(args.runs)))
+        results = list(pool.map(one_run, [args.streams] * args.runs))
     print(f"machine: {machine()}")
     print(
-        f"{args.runs} runs of senders 1 -> 4 -> 2 -> 3 -> 1, {args.parallel} at a time, "
+        f"{args.runs} runs of senders 1 -> 4 -> 2 -> 3 -> 1, {args.streams} stream(s), "
+        f"{args.parallel} at a time, "
         f"{args.runs * RETIREMENTS} retirements"
     )
     print(f"{'frames lost as pipe':<34}{sum(r['pipe'] for r in results):>8}")
