@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
+
+import socketio
 
 from tests.certs import make_ca, make_pki
 from tests.receivers import start_receiver, stop_receiver
@@ -93,3 +97,50 @@ def test_embedded_receiver_requires_the_env_token(
     stats = json.loads((rec / "stats.json").read_text())
     assert stats["clients"] >= 1 and stats["rejected_auth"] == 0
     assert os.environ.get("AUDIO_UPLINK_TOKEN") != TOKEN  # the test did not set it for itself
+
+
+def test_embedded_receiver_refuses_a_client_without_the_token(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    rec, rep = tmp_path / "rec", tmp_path / "r.json"
+    proc = procs.start(
+        supervisor_cmd(
+            "start",
+            "--duration",
+            "6",
+            "--run-dir",
+            str(run_dir),
+            "--report",
+            str(rep),
+            "--recordings",
+            str(rec),
+            "--auth-token-file",
+            str(write_token(tmp_path / "token")),
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    url = None
+    for line in proc.stdout:  # bounded by the test timeout; the sender says where it connected
+        if match := re.search(r"connected to (http://[\d.]+:\d+)", line):
+            url = match.group(1)
+            break
+    assert url, "the sender never connected to the embedded receiver"
+    assert asyncio.run(try_connect(url, None)) is False
+    assert asyncio.run(try_connect(url, {"token": "not-" + TOKEN})) is False
+    output, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 0, output
+    assert json.loads(rep.read_text())["frames"]["acked"] > 0  # the sender had the token
+    stats = json.loads((rec / "stats.json").read_text())
+    assert stats["rejected_auth"] >= 2, stats
+
+
+async def try_connect(url: str, auth: dict[str, str] | None) -> bool:
+    client = socketio.AsyncClient(reconnection=False)
+    try:
+        await client.connect(url, transports=["websocket"], auth=auth, wait_timeout=10)
+    except socketio.exceptions.ConnectionError:
+        return False
+    await client.disconnect()
+    return True
