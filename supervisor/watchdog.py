@@ -47,9 +47,12 @@ class Health:
         self.beat_at = now
         self.info = msg["info"]
         self.rss_mb = float(msg["info"].get("rss_mb", 0.0))
-        progress, self.busy = _progress(role, msg)
-        if progress != self.progress:
+        progress, busy = _progress(role, msg)
+        # the clock starts when there is work: a sender that waited 6 s for its
+        # server and has just been handed its first frame is not 6 s behind
+        if progress != self.progress or (busy and not self.busy):
             self.progress, self.progress_at = progress, now
+        self.busy = busy
         if self.first_work_at is None and msg["counters"].get(_WORK[role], 0) > 0:
             self.first_work_at = now
 
