@@ -24,17 +24,35 @@ def write_token(path: Path) -> Path:
     return path
 
 
-def run_pipeline(
-    procs: Procs, run_dir: Path, report: Path, *flags: str, env: dict[str, str] | None = None
-) -> tuple[int, str]:
-    proc = procs.start(
+def start_pipeline(
+    procs: Procs,
+    run_dir: Path,
+    report: Path,
+    *flags: str,
+    duration: float = 3,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    return procs.start(
         supervisor_cmd(
-            "start", "--duration", "3", "--run-dir", str(run_dir), "--report", str(report), *flags
+            "start",
+            "--duration",
+            str(duration),
+            "--run-dir",
+            str(run_dir),
+            "--report",
+            str(report),
+            *flags,
         ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env or {},
     )
+
+
+def run_pipeline(
+    procs: Procs, run_dir: Path, report: Path, *flags: str, env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    proc = start_pipeline(procs, run_dir, report, *flags, env=env)
     output, _ = proc.communicate(timeout=90)
     return proc.returncode, output
 
@@ -103,23 +121,9 @@ def test_embedded_receiver_refuses_a_client_without_the_token(
     procs: Procs, run_dir: Path, tmp_path: Path
 ) -> None:
     rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            "--duration",
-            "6",
-            "--run-dir",
-            str(run_dir),
-            "--report",
-            str(rep),
-            "--recordings",
-            str(rec),
-            "--auth-token-file",
-            str(write_token(tmp_path / "token")),
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    token = str(write_token(tmp_path / "token"))
+    args = ("--recordings", str(rec), "--auth-token-file", token)
+    proc = start_pipeline(procs, run_dir, rep, *args, duration=6)
     assert proc.stdout is not None
     url = None
     for line in proc.stdout:  # bounded by the test timeout; the sender says where it connected
