@@ -45,20 +45,17 @@ def scale(run_dir: Path, n: int) -> None:
 def one_run(streams: int) -> dict[str, int]:
     with tempfile.TemporaryDirectory(prefix="au-retire-", dir="/tmp") as tmp:
         work = Path(tmp)
-        config = work / "uplink.toml"
-        config.write_text(
-            "".join(
-                f'[[streams]]\nid = "s{k}"\nsource = "tone:{440 + 110 * k}"\n'
-                for k in range(streams)
-            )
-        )
-        extra = ("--config", str(config)) if streams > 1 else ()
-        proc = run_pipeline(work, 3 + STEP_S * len(STEPS) + 2, *extra)
-        time.sleep(3)
-        for n in STEPS:
-            scale(work / "run", n)
-            time.sleep(STEP_S)
-        proc.wait(timeout=120)
+        proc = run_pipeline(work, 3 + STEP_S * len(STEPS) + 2, *streams_config(work, streams))
+        try:
+            time.sleep(3)
+            for n in STEPS:
+                scale(work / "run", n)
+                time.sleep(STEP_S)
+            proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:  # a failed step: its children follow it (PDEATHSIG)
+                proc.kill()
+                proc.wait()
         frames = json.loads((work / "report.json").read_text())["frames"]
         other = sum(v for k, v in frames["dropped"].items() if k != "pipe")
         return {
@@ -66,6 +63,19 @@ def one_run(streams: int) -> dict[str, int]:
             "other": other,
             "unaccounted": frames["unaccounted"],
         }
+
+
+def streams_config(work: Path, streams: int) -> tuple[str, ...]:
+    """`supervisor start` flags for that many tone streams (one: the --source default)."""
+    if streams == 1:
+        return ()
+    config = work / "uplink.toml"
+    config.write_text(
+        "".join(
+            f'[[streams]]\nid = "s{k}"\nsource = "tone:{440 + 110 * k}"\n' for k in range(streams)
+        )
+    )
+    return ("--config", str(config))
 
 
 def main() -> None:
