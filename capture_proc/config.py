@@ -20,6 +20,7 @@ class CaptureConfig:
     hwm_ms: int = 1000
     pace: bool = True
     seq_start: int = 0
+    epoch: int = 0  # the stream's identity for this run (uplink_frame/format.py), kept on restart
     wait_peer_ms: int = 3000
     codec: str = "pcm"
     bitrate: int = 24000

@@ -27,4 +27,4 @@ class FrameMaker:
     def make(self, seq: int, t_capture: float, pcm: bytes) -> Frame:
         c = self.config
         audio = self.encoder.encode(pcm) if self.encoder else pcm
-        return Frame(c.stream, seq, t_capture, c.rate, c.channels, audio, c.codec)
+        return Frame(c.stream, seq, t_capture, c.rate, c.channels, audio, c.codec, c.epoch)

@@ -11,6 +11,11 @@ parser.add_argument("--auth-token-file", help="require clients to present this t
 parser.add_argument("--cert", help="PEM certificate chain: serve https:// (needs --key)")
 parser.add_argument("--key", help="PEM private key of --cert")
 parser.add_argument("--max-message-bytes", type=int, default=1 << 20, help="largest frame")
+# limits of receiver/sink.py, budget.py and streams.py (defaults in receiver/config.py)
+parser.add_argument("--max-streams", type=int, default=64, help="stream epochs open at once")
+parser.add_argument("--idle-stream-s", type=float, default=60.0, help="idle stream closes")
+parser.add_argument("--max-segment-bytes", type=int, default=4_000_000_000, help="WAV roll size")
+parser.add_argument("--max-stream-bytes", type=int, default=64 << 30, help="disk per stream")
 args = parser.parse_args()
 if bool(args.cert) != bool(args.key):
     parser.error("--cert and --key go together")
@@ -24,4 +29,8 @@ main(
     cert_file=args.cert,
     key_file=args.key,
     max_message_bytes=args.max_message_bytes,
+    max_streams=args.max_streams,
+    idle_stream_s=args.idle_stream_s,
+    max_segment_bytes=args.max_segment_bytes,
+    max_stream_bytes=args.max_stream_bytes,
 )

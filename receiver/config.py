@@ -17,8 +17,12 @@ class ReceiverConfig:
     event: str = "audio_data"
     max_streams: int = 64
     max_message_bytes: int = MAX_MESSAGE_BYTES
-    max_gap_fill_s: float = 10.0
-    reorder_ms: int = 200
+    max_gap_fill_s: float = 10.0  # receiver/sink.py: what one frame may make it write
+    max_gap_fill_bytes: int = 4 << 20
+    max_segment_bytes: int = 4_000_000_000  # a new segment before the WAV's 4 GiB limit
+    max_stream_bytes: int = 64 << 30  # receiver/budget.py: disk one stream may fill
+    max_disk_bytes: int = 256 << 30  # ... and all streams in this receiver's life
+    idle_stream_s: float = 60.0  # receiver/streams.py: a stream with no frame this long closes
     require_auth: bool = False  # token from auth_token_file, else $AUDIO_UPLINK_TOKEN
     auth_token_file: str | None = None
     cert_file: str | None = None  # both set: serve TLS

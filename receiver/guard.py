@@ -28,6 +28,7 @@ COUNTERS = (
     "rejected_codec",
     "rejected_malformed",
     "disconnects_abnormal",
+    "rejected_event",  # receiver/events.py
 )
 _LOG_EVERY = 100  # log the 1st, 101st, ... rejection per reason: never per frame
 
@@ -92,6 +93,10 @@ class Guard:
         if "codec" in data and (not isinstance(codec, str) or codec not in CODECS):
             shown = repr(codec)[:40]
             raise Rejected("codec", f"unknown codec {shown}; accepted: {sorted(CODECS)}")
+
+    def refuse_event(self, detail: str) -> None:
+        """An event other than the configured one (receiver/events.py)."""
+        self._count("event", detail)
 
     def disconnected(self, reason: Any) -> None:
         if str(reason) in ("transport error", "transport close"):

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import signal
 import sys
 import time
@@ -17,9 +16,12 @@ import socketio
 import zmq
 from aiohttp import web
 
+from receiver.budget import DiskBudget
 from receiver.config import ReceiverConfig
+from receiver.events import EventServer
 from receiver.guard import Guard, Rejected
-from receiver.sink import StreamSink
+from receiver.sink import SinkLimits
+from receiver.streams import Streams
 from receiver.tls import server_context
 from supervisor.auth import load_token
 from supervisor.child import (
@@ -37,6 +39,7 @@ from uplink_frame import FrameError
 logger = logging.getLogger(__name__)
 _FLUSH_S = 0.05
 _CODEC_KEYS = ("audio_bytes", "concealed", "decode_errors")  # sink.py, uplink_frame/codec.py
+_STREAM_KEYS = ("missing", "duplicates", "out_of_order", "gap_filled", "segments", *_CODEC_KEYS)
 
 
 class Receiver:
@@ -44,16 +47,18 @@ class Receiver:
         self.config = config
         self.out_dir = Path(config.out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.sinks: dict[str, StreamSink] = {}
+        self.streams = _streams(config, self.out_dir)
         self.counters = {"frames": 0, "bad_frame": 0, "clients": 0}
         token = load_token(config.auth_token_file) if config.require_auth else None
         if config.require_auth and token is None:
             raise ConfigError("auth required but no token file and no $AUDIO_UPLINK_TOKEN")
         self.guard = Guard(config.max_message_bytes, token)
-        self.sio = socketio.AsyncServer(
+        self.sio = EventServer(
+            config.event,
+            self.guard,
             async_mode="aiohttp",
-            # one event at a time, in arrival order: frames are written in the
-            # order they came and a slow disk slows the acks (backpressure)
+            # one event per connection at a time, in arrival order (other connections go
+            # on): a frame is written before its ack, and a slow disk slows the acks
             async_handlers=False,
             max_http_buffer_size=self.guard.transport_cap,
             transports=["websocket"],
@@ -73,45 +78,23 @@ class Receiver:
     async def on_frame(self, sid: str, data: Any = None) -> dict[str, Any]:
         try:
             frames = self.guard.frames(data)
-            for frame in frames:
-                sink = self.sinks.get(frame.stream) or self._open(frame)
-                sink.write(frame, time.monotonic())
+            for frame in frames:  # written when write returns: only then the ack
+                self.streams.write(frame, time.monotonic())
         except (Rejected, FrameError) as exc:
             self.counters["bad_frame"] += 1
             return {"ok": False, "error": str(exc)[:200]}
         self.counters["frames"] += len(frames)
         return {"ok": True}
 
-    def _open(self, frame: Any) -> StreamSink:
-        if len(self.sinks) >= self.config.max_streams:
-            raise FrameError(f"more than {self.config.max_streams} streams")
-        path = self.out_dir / f"{frame.stream}.wav"
-        sink = StreamSink(path, frame, self.config.max_gap_fill_s, self.config.reorder_ms / 1000)
-        self.sinks[frame.stream] = sink
-        logger.info("receiver %d: new stream %s -> %s", os.getpid(), frame.stream, path)
-        return sink
-
     def flush(self) -> None:
-        now = time.monotonic()
-        for sink in self.sinks.values():
-            if sink.held:
-                sink.flush(now)
+        self.streams.age_out(time.monotonic())
 
     def stats(self) -> dict[str, Any]:
-        streams = {
-            name: {
-                **sink.counts,
-                "first_seq": sink.first_seq,
-                "next_seq": sink.next_seq,
-                "held": len(sink.held),
-            }
-            for name, sink in self.sinks.items()
-        }
-        return {**self.counters, **self.guard.counts, "streams": streams}
+        counts = {**self.counters, **self.guard.counts, **self.streams.counts}
+        return {**counts, "streams": self.streams.stats()}
 
     def close(self) -> None:
-        for sink in self.sinks.values():
-            sink.close()
+        self.streams.close()
         stats_path = self.out_dir / "stats.json"
         stats_path.write_text(json.dumps(self.stats(), indent=2))
 
@@ -137,7 +120,7 @@ async def serve(config: ReceiverConfig) -> None:
     heartbeat = Heartbeat(ctx, config.child) if config.child else None
     try:
         while not stop.is_set():
-            receiver.flush()  # gaps older than the reorder window become final
+            receiver.flush()  # idle streams close
             if heartbeat and heartbeat.due(time.monotonic()):
                 heartbeat.send(_flat(receiver.stats()), info={"port": port})
             with contextlib.suppress(TimeoutError):
@@ -151,10 +134,24 @@ async def serve(config: ReceiverConfig) -> None:
         ctx.term()
 
 
+def _streams(config: ReceiverConfig, out_dir: Path) -> Streams:
+    c = config
+    limits = SinkLimits(c.max_gap_fill_s, c.max_gap_fill_bytes, c.max_segment_bytes)
+    budget = DiskBudget(c.max_stream_bytes, c.max_disk_bytes)
+    return Streams(out_dir, limits, budget, c.max_streams, c.idle_stream_s)
+
+
 def _flat(stats: dict[str, Any]) -> dict[str, int]:
     totals = {k: v for k, v in stats.items() if isinstance(v, int)}
     for counts in stats["streams"].values():
-        for key in ("missing", "duplicates", "out_of_order", "late", "gap_filled", *_CODEC_KEYS):
+        for key in (
+            "missing",
+            "duplicates",
+            "out_of_order",
+            "gap_filled",
+            "segments",
+            *_CODEC_KEYS,
+        ):
             totals[key] = totals.get(key, 0) + counts.get(key, 0)
     return totals
 

@@ -1,102 +1,187 @@
-"""One stream's WAV file, written in seq order through a reorder buffer bounded in time.
+"""One stream epoch's recording: each frame written in place, once, before it is acked.
 
-Several senders deliver one stream's frames in parallel, so frame 101 may
-arrive before 100. A frame waits in ``held`` until every earlier seq has
-been written, or until the oldest held frame has waited ``reorder_s``: then
-the gap is final, filled (bounded) and counted ``missing``: with silence, or
-for an Opus stream with Opus's packet-loss concealment, counted ``concealed``.
-A frame arriving after its gap was closed is counted ``late`` and dropped;
-the file never goes back in time.
+A frame's identity is ``(stream, epoch, seq)``; one sink holds one
+``(stream, epoch)``. Its segments are WAV files where seq ``s`` lives at a
+fixed place, ``(s - first_seq)`` frames into the data, so a frame is written
+the moment it arrives, whatever its order: one that overtook an earlier seq
+leaves a hole (silence, or Opus concealment) that the earlier one fills when
+it comes. Nothing waits in memory, so the ack that follows the write means
+the audio is in the file.
+
+A frame is a ``duplicate`` (counted, not written) when its seq is already
+in a segment: one of this sink's, or one a killed receiver left for this
+epoch. A frame goes to the open segment it fits: within the segment's
+size limit and at most ``max_gap`` frames past its end (bounded gap fill).
+One that fits none opens a new segment, so an outlier seq (even 10**12)
+gets a file of its own and the frames after it carry on where they were.
 """
 
 from __future__ import annotations
 
-import wave
+import logging
+import os
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
+from receiver.budget import DiskBudget
+from receiver.runs import Runs
+from receiver.segments import create_segment, written_before
+from receiver.wavfile import SegmentMeta, WavWriter
 from uplink_frame import Frame, FrameError
-from uplink_frame.codec import decoder_for
+from uplink_frame.codec import OpusDecoder, PcmDecoder, decoder_for
 
-_RECENT = 4096  # seqs remembered to tell a duplicate from a late frame
-_MAX_HELD = 2048  # hard bound on held frames, whatever reorder_s says
+logger = logging.getLogger(__name__)
+MAX_OPEN = 4  # open segments per stream epoch; the least recently written is closed
+_PAST = 64  # closed segments remembered to recognise duplicates
+_HEADER_BYTES = 128  # charged to the disk budget per segment
+
+
+@dataclass(frozen=True)
+class SinkLimits:
+    """What one frame may make the receiver write, and how big a file may grow."""
+
+    max_gap_fill_s: float = 10.0
+    max_gap_fill_bytes: int = 4 << 20
+    max_segment_bytes: int = 4_000_000_000  # under the WAV format's 4 GiB
+
+    def gap_frames(self, frame_bytes: int, duration_s: float) -> int:
+        by_time = int(self.max_gap_fill_s / duration_s)
+        return max(0, min(by_time, self.max_gap_fill_bytes // frame_bytes))
+
+
+class Segment:
+    def __init__(
+        self, writer: WavWriter, base: int, frame_bytes: int, decoder: PcmDecoder | OpusDecoder
+    ) -> None:
+        self.writer, self.base, self.end = writer, base, base
+        self.frame_bytes = frame_bytes
+        self.decoder = decoder  # in seq order; a hole is filled with a fresh one
+        self.written = Runs()
+        self.last_write = 0.0
+
+    def accepts(self, seq: int, max_gap: int, max_bytes: int) -> bool:
+        fits = (seq - self.base + 1) * self.frame_bytes <= max_bytes
+        return self.base <= seq <= self.end + max_gap and fits
+
+    def put(self, seq: int, pcm: bytes) -> None:
+        self.writer.write_at((seq - self.base) * self.frame_bytes, pcm)
+        self.written.add(seq)
+        self.end = max(self.end, seq + 1)
+
+    @property
+    def holes(self) -> int:
+        return self.end - self.base - self.written.count
 
 
 class StreamSink:
-    def __init__(self, path: Path, first: Frame, max_gap_fill_s: float, reorder_s: float) -> None:
-        self.path = path
+    def __init__(self, out_dir: Path, first: Frame, limits: SinkLimits, budget: DiskBudget) -> None:
+        self.out_dir, self.stream, self.epoch = out_dir, first.stream, first.epoch
         self.shape = (first.rate, first.channels, first.samples, first.codec)
-        self.max_gap_frames = max(0, int(max_gap_fill_s / first.duration_s))
-        self.reorder_s = reorder_s
-        self.max_held = min(_MAX_HELD, max(8, int(4 * reorder_s / first.duration_s)))
+        self.frame_bytes = first.samples * first.channels * 2
+        self.max_gap = limits.gap_frames(self.frame_bytes, first.duration_s)
+        self.limits, self.budget = limits, budget
+        kinds = ("frames", "duplicates", "out_of_order", "gap_filled", "segments", "audio_bytes")
+        self.counts = dict.fromkeys(kinds, 0)
+        self._first = first  # the shape every segment's decoder is made for
+        self._decoder(first)  # FrameError now if this receiver cannot decode the codec
+        self.open: list[Segment] = []
+        self.past: deque[Runs] = deque(maxlen=_PAST)
+        for meta in written_before(out_dir, self.stream, self.epoch):
+            held = meta.data_bytes // self.frame_bytes
+            self.past.append(Runs(meta.first_seq, meta.first_seq + held))
+        self.closed_missing = 0
         self.first_seq: int | None = None
-        self.expected: int | None = None  # next seq to write; None until the start is known
-        self.held: dict[int, tuple[Frame, float]] = {}
-        kinds = ("frames", "missing", "duplicates", "out_of_order", "late", "gap_filled")
-        self.counts = dict.fromkeys((*kinds, "audio_bytes"), 0)
-        self.decoder = decoder_for(first, self.counts)
-        self._recent: deque[int] = deque(maxlen=_RECENT)
-        self._recent_set: set[int] = set()
-        self._wav = wave.open(str(path), "wb")
-        self._wav.setnchannels(first.channels)
-        self._wav.setsampwidth(2)
-        self._wav.setframerate(first.rate)
+        self.last_write = 0.0
 
     def write(self, frame: Frame, now: float) -> None:
-        """Accept a frame; it reaches the file as soon as its turn comes."""
+        """Write the frame unless it is already in a segment; returns once it is in the file."""
         if (frame.rate, frame.channels, frame.samples, frame.codec) != self.shape:
             raise FrameError(f"stream {frame.stream} changed rate, channels, codec or frame length")
-        if frame.seq in self._recent_set or frame.seq in self.held:
+        self.last_write = now
+        if self._seen(frame.seq):
             self.counts["duplicates"] += 1
-        elif self.expected is not None and frame.seq < self.expected:
-            self.counts["late"] += 1
-            self._remember(frame.seq)
+            return
+        segment = self._segment_for(frame.seq)
+        segment.last_write = now
+        if frame.seq < segment.end:  # fills a hole: an earlier seq that was overtaken
+            self.counts["out_of_order"] += 1
+            segment.put(frame.seq, self._decoder(frame).pcm(frame))
         else:
-            if self.held and frame.seq < max(self.held):
-                self.counts["out_of_order"] += 1
-            self.held[frame.seq] = (frame, now)
-            self.counts["audio_bytes"] += len(frame.audio)
-        self.flush(now)
+            self.budget.charge(self.stream, (frame.seq + 1 - segment.end) * self.frame_bytes)
+            self._fill(segment, frame.seq - segment.end)
+            segment.put(frame.seq, segment.decoder.pcm(frame))
+        self.counts["frames"] += 1
+        self.counts["audio_bytes"] += len(frame.audio)
 
-    def flush(self, now: float, final: bool = False) -> None:
-        """Write what is in order; close gaps that waited ``reorder_s`` (all gaps if final)."""
-        while self.held:
-            if self.expected is None:
-                if not (final or min(self.held) == 0 or self._waited(now)):
-                    return
-                self.expected = self.first_seq = min(self.held)
-            if self.expected not in self.held:
-                if not (final or self._waited(now) or len(self.held) > self.max_held):
-                    return
-                self._fill_gap(min(self.held) - self.expected)
-            frame, _ = self.held.pop(self.expected)
-            # writeframes also rewrites the header: always a valid file
-            self._wav.writeframes(self.decoder.pcm(frame))
-            self.counts["frames"] += 1
-            self._remember(frame.seq)
-            self.expected = frame.seq + 1
+    def _fill(self, segment: Segment, gap: int) -> None:
+        """A jump forward: silence is a hole (nothing written); Opus conceals the gap."""
+        self.counts["gap_filled"] += gap
+        if gap and isinstance(segment.decoder, OpusDecoder):
+            segment.writer.write_at(
+                (segment.end - segment.base) * self.frame_bytes, segment.decoder.conceal(gap)
+            )
 
-    def _waited(self, now: float) -> bool:
-        return now - min(arrived for _, arrived in self.held.values()) >= self.reorder_s
+    def _seen(self, seq: int) -> bool:
+        return any(seq in g.written for g in self.open) or any(seq in r for r in self.past)
 
-    def _fill_gap(self, gap: int) -> None:
-        assert self.expected is not None
-        self.counts["missing"] += gap
-        fill = min(gap, self.max_gap_frames)
-        self.counts["gap_filled"] += fill
-        self._wav.writeframesraw(self.decoder.conceal(fill))
-        self.expected += gap
+    def _segment_for(self, seq: int) -> Segment:
+        limit = self.limits.max_segment_bytes
+        fits = [g for g in self.open if g.accepts(seq, self.max_gap, limit)]
+        if fits:  # a hole to fill first, else the segment that ends nearest below
+            return max(fits, key=lambda g: (seq < g.end, g.end))
+        return self._new_segment(seq)
 
-    @property
-    def next_seq(self) -> int | None:
-        return self.expected
+    def _new_segment(self, seq: int) -> Segment:
+        base = self._base_for(seq)
+        self.budget.charge(self.stream, _HEADER_BYTES)
+        meta = SegmentMeta(self.stream, self.epoch, base)
+        writer = create_segment(self.out_dir, self.shape[0], self.shape[1], meta)
+        segment = Segment(writer, base, self.frame_bytes, self._decoder(self._first))
+        self.open.append(segment)
+        self.counts["segments"] += 1
+        if self.first_seq is None:
+            self.first_seq = base
+        if self.counts["segments"] % 100 == 1:  # an outlier flood must not flood the log
+            logger.info(
+                "receiver %d: %s from seq %d -> %s", os.getpid(), self.stream, base, writer.path
+            )
+        if len(self.open) > MAX_OPEN:
+            self._close(min(self.open, key=lambda g: g.last_write))
+        return segment
 
-    def _remember(self, seq: int) -> None:
-        if len(self._recent) == self._recent.maxlen:
-            self._recent_set.discard(self._recent[0])
-        self._recent.append(seq)
-        self._recent_set.add(seq)
+    def _base_for(self, seq: int) -> int:
+        """Continue where this epoch stopped when that is near; a new stream starts at 0."""
+        ends = [g.end for g in self.open] + [r.end for r in self.past if r.end is not None]
+        near = [e for e in ends if 0 <= seq - e <= self.max_gap]
+        if near:
+            return max(near)
+        return 0 if not ends and seq <= self.max_gap else seq
+
+    def _decoder(self, frame: Frame) -> PcmDecoder | OpusDecoder:
+        decoder = decoder_for(frame, {})
+        if isinstance(decoder, OpusDecoder):
+            self.counts.setdefault("concealed", 0)
+            self.counts.setdefault("decode_errors", 0)
+            decoder.counts = self.counts  # every segment's decoder counts into the stream
+        return decoder
+
+    def _close(self, segment: Segment) -> None:
+        segment.writer.close()
+        self.open.remove(segment)
+        self.past.append(segment.written)
+        self.closed_missing += segment.holes
+
+    def stats(self) -> dict[str, int | None]:
+        missing = self.closed_missing + sum(g.holes for g in self.open)
+        ends = [g.end for g in self.open] + [r.end or 0 for r in self.past]
+        return {
+            **self.counts,
+            "missing": missing,
+            "first_seq": self.first_seq,
+            "next_seq": max(ends, default=None),
+        }
 
     def close(self) -> None:
-        self.flush(0.0, final=True)
-        self._wav.close()
+        for segment in list(self.open):
+            self._close(segment)

@@ -56,7 +56,8 @@ fi
 # portaudio19-dev: headers to build PyAudio. pulseaudio & co: the microphone tests
 # start their own PulseAudio daemon and reach it through ALSA's pulse plugin.
 # libopus0: the library opuslib loads for codec = "opus" (the tests cover it).
-pkgs=(portaudio19-dev pulseaudio pulseaudio-utils libasound2-plugins libopus0)
+# sox: the receiver tests check that a recording left by a SIGKILL opens in sox.
+pkgs=(portaudio19-dev pulseaudio pulseaudio-utils libasound2-plugins libopus0 sox)
 # Debian ships venv/ensurepip separately; other Pythons (pyenv, ...) have them built in.
 if ! "$PY" -m venv --help >/dev/null 2>&1 || ! "$PY" -c 'import ensurepip' >/dev/null 2>&1; then
     pkgs+=(python3-venv)

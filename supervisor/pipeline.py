@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -19,7 +20,9 @@ from supervisor.opsconfig import connect_address
 from supervisor.process import Child
 from supervisor.restart import Intensity
 from supervisor.rundir import RunDir
+from supervisor.runtoken import write_run_token
 from supervisor.stats import Stats
+from uplink_frame.format import MAX_EPOCH
 
 
 class Pipeline:
@@ -32,6 +35,11 @@ class Pipeline:
         self.server = options.server or f"http://127.0.0.1:{_free_port()}"
         self.capture_t0: dict[str, float] = {}
         self.streams = options.stream_sources()
+        # one epoch per stream and run: a restarted capture keeps it and continues seq
+        self.epochs = {stream: secrets.randbelow(MAX_EPOCH) + 1 for stream, _ in self.streams}
+        self.token_file = options.auth_token_file
+        if not options.server and load_token(options.auth_token_file) is None:
+            self.token_file = write_run_token(run_dir.path)  # never an open embedded receiver
         self.children: list[Child] = []
         self.senders_made = 0
         if not options.server:
@@ -76,8 +84,8 @@ class Pipeline:
             port=port,
             event=o.event,
             max_message_bytes=o.max_message_bytes,
-            require_auth=load_token(o.auth_token_file) is not None,
-            auth_token_file=o.auth_token_file,
+            require_auth=load_token(self.token_file) is not None,
+            auth_token_file=self.token_file,
         )
 
     def _sender_config(self, child: Child) -> SenderConfig:
@@ -97,7 +105,7 @@ class Pipeline:
             buffer_ms=o.buffer_ms,
             acks=o.acks,
             batch_ms=o.batch_ms,
-            auth_token_file=o.auth_token_file,
+            auth_token_file=self.token_file,
             ca_file=o.ca_file,
             tls_insecure=o.tls_insecure,
             curve_dir=o.curve_dir,
@@ -121,6 +129,7 @@ class Pipeline:
             hwm_ms=o.hwm_ms,
             pace=o.pace,
             seq_start=self._next_seq(child.name),
+            epoch=self.epochs[stream],
             codec=o.codec,
             bitrate=o.bitrate,
             application=o.application,

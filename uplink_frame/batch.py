@@ -1,8 +1,8 @@
 """Several consecutive frames of one stream in one Socket.IO event (``batch_ms``).
 
-A batch is a map ``{"v": 1, "n": N, "frames": [frame, ...]}``: each frame is
+A batch is a map ``{"v": 2, "n": N, "frames": [frame, ...]}``: each frame is
 the map of format.py, checked by the same validator, all of one stream and
-with consecutive seqs, so a batch is exactly N frames in a row. One ack
+epoch with consecutive seqs, so a batch is exactly N frames in a row. One ack
 answers for the whole batch.
 """
 
@@ -41,6 +41,7 @@ def from_batch(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> list[Frame]:
         raise FrameError(f"batch audio exceeds the limit of {max_bytes} bytes")
     first = frames[0]
     for i, frame in enumerate(frames):
-        if frame.stream != first.stream or frame.seq != first.seq + i:
-            raise FrameError("batch frames must be one stream with consecutive seqs")
+        same = (frame.stream, frame.epoch) == (first.stream, first.epoch)
+        if not same or frame.seq != first.seq + i:
+            raise FrameError("batch frames must be one stream and epoch with consecutive seqs")
     return frames

@@ -4,11 +4,15 @@ A frame is a msgpack map on ZeroMQ and the same map (with ``audio`` as a
 binary attachment) as the Socket.IO event argument. ``from_dict`` is the
 single validator: ``decode`` runs it on msgpack bytes, the receiver runs it
 on the Socket.IO payload, so no process trusts a field another one sent.
+
+A frame's identity is ``(stream, epoch, seq)``: the supervisor draws a random
+63-bit ``epoch`` per stream at start, so seqs that start again at 0 in a new
+run (or on another host using the same stream id) never look like repeats.
+Version 1 frames had no epoch and are refused with a reason that says so.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +21,7 @@ import msgpack
 
 from uplink_frame import opus_packet
 
-VERSION = 1
+VERSION = 2  # 2: adds ``epoch``; v1 frames are refused (no identity across runs)
 FORMAT = "s16le"
 CODECS = frozenset({"pcm", "opus"})  # opus: audio is one Opus packet
 SAMPLE_BYTES = 2
@@ -26,8 +30,23 @@ MAX_CHANNELS = 8
 MIN_FRAME_MS, MAX_FRAME_MS = 2.5, 1000.0
 MAX_MESSAGE_BYTES = 1 << 20
 MAX_SEQ = (1 << 63) - 1
+MAX_EPOCH = (1 << 63) - 1
+# t_capture is Unix time; the upper bound (2106) refuses absurd values like 1e308, and
+# anything above 0 is accepted so a device whose clock starts at 1970 still records
+MAX_T_CAPTURE = float(1 << 32)
 _STREAM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_FIELDS = ("v", "stream", "seq", "t_capture", "rate", "channels", "format", "codec", "audio")
+_FIELDS = (
+    "v",
+    "stream",
+    "epoch",
+    "seq",
+    "t_capture",
+    "rate",
+    "channels",
+    "format",
+    "codec",
+    "audio",
+)
 
 
 class FrameError(ValueError):
@@ -43,6 +62,7 @@ class Frame:
     channels: int
     audio: bytes
     codec: str = "pcm"
+    epoch: int = 0  # chosen by the supervisor per stream and run; see the module docstring
 
     @property
     def samples(self) -> int:
@@ -64,6 +84,7 @@ class Frame:
         return {
             "v": VERSION,
             "stream": self.stream,
+            "epoch": self.epoch,
             "seq": self.seq,
             "t_capture": self.t_capture,
             "rate": self.rate,
@@ -114,6 +135,8 @@ def from_dict(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
     """Validate a decoded map (msgpack or Socket.IO payload) into a Frame."""
     if not isinstance(obj, dict):
         raise FrameError(f"frame must be a map, got {type(obj).__name__}")
+    if obj.get("v") == 1 and not isinstance(obj.get("v"), bool):
+        raise FrameError("frame format v1 is no longer accepted: v2 adds 'epoch' (see README)")
     keys = set(obj)
     if keys != set(_FIELDS):
         missing = sorted(set(_FIELDS) - keys)
@@ -124,10 +147,11 @@ def from_dict(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
     stream = obj["stream"]
     if not isinstance(stream, str) or not _STREAM_ID.fullmatch(stream):
         raise FrameError("stream must be 1-64 characters of [A-Za-z0-9_.-]")
+    epoch = _int(obj, "epoch", 0, MAX_EPOCH)
     seq = _int(obj, "seq", 0, MAX_SEQ)
     t_capture = obj["t_capture"]
-    if not isinstance(t_capture, float) or not math.isfinite(t_capture) or t_capture <= 0:
-        raise FrameError("t_capture must be a positive finite float (Unix time)")
+    if not isinstance(t_capture, float) or not 0 < t_capture < MAX_T_CAPTURE:
+        raise FrameError(f"t_capture must be a float in 0..{MAX_T_CAPTURE:.0f} (Unix time)")
     rate = _int(obj, "rate", MIN_RATE, MAX_RATE)
     channels = _int(obj, "channels", 1, MAX_CHANNELS)
     if obj["format"] != FORMAT:
@@ -141,7 +165,7 @@ def from_dict(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
         _check_opus(audio, rate, channels)
     else:
         _check_audio_length(len(audio), rate, channels, max_bytes)
-    return Frame(stream, seq, t_capture, rate, channels, audio, obj["codec"])
+    return Frame(stream, seq, t_capture, rate, channels, audio, obj["codec"], epoch)
 
 
 def _check_audio_length(length: int, rate: int, channels: int, max_bytes: int) -> None:

@@ -29,13 +29,14 @@ def test_round_trip() -> None:
     [
         ({**to_batch(run_of(3)), "n": 2}, "must match"),
         ({**to_batch(run_of(3)), "extra": 1}, "exactly"),
-        ({**to_batch(run_of(3)), "v": 2}, "version"),
-        ({"v": 1, "n": 0, "frames": []}, "must match"),
+        ({**to_batch(run_of(3)), "v": 1}, "version"),
+        ({"v": 2, "n": 0, "frames": []}, "must match"),
         (to_batch(run_of(MAX_BATCH + 1)), "must match"),
         (to_batch([*run_of(2), *run_of(1, start=20)]), "consecutive"),
         (to_batch([*run_of(1), replace(FIRST, stream="other", seq=8)]), "one stream"),
-        ({"v": 1, "n": 1, "frames": [{**FIRST.to_dict(), "rate": 0}]}, "rate"),
-        ({"v": 1, "n": 1, "frames": "x"}, "list"),
+        (to_batch([*run_of(1), replace(FIRST, epoch=9, seq=8)]), "one stream and epoch"),
+        ({"v": 2, "n": 1, "frames": [{**FIRST.to_dict(), "rate": 0}]}, "rate"),
+        ({"v": 2, "n": 1, "frames": "x"}, "list"),
     ],
 )
 def test_bad_batches_are_refused(batch: Any, says: str) -> None:

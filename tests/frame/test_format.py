@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import msgpack
@@ -38,6 +39,17 @@ def test_round_trip_keeps_every_field() -> None:
     assert from_dict(GOOD.to_dict()) == GOOD
 
 
+def test_v1_frames_are_refused_with_the_reason() -> None:
+    v1 = {k: v for k, v in GOOD.to_dict().items() if k != "epoch"} | {"v": 1}
+    with pytest.raises(FrameError, match="v1 is no longer accepted: v2 adds 'epoch'"):
+        from_dict(v1)
+
+
+def test_epoch_survives_the_round_trip() -> None:
+    frame = replace(GOOD, epoch=(1 << 63) - 1)
+    assert decode(encode(frame)) == frame and frame.to_dict()["v"] == 2
+
+
 def test_stereo_48k_round_trip() -> None:
     frame = Frame("mic-2", 0, 1.5, 48000, 2, bytes(frame_bytes(48000, 10, 2)))
     assert decode(encode(frame)) == frame
@@ -46,8 +58,14 @@ def test_stereo_48k_round_trip() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"v": 2}, "version"),
+        ({"v": 3}, "version"),
         ({"v": True}, "v must be"),
+        ({"epoch": -1}, "epoch"),
+        ({"epoch": 1 << 63}, "epoch"),
+        ({"epoch": "7"}, "epoch"),
+        ({"epoch": _DROP}, "missing ['epoch']"),
+        ({"t_capture": 1e308}, "t_capture"),
+        ({"t_capture": 0.0}, "t_capture"),
         ({"stream": ""}, "stream"),
         ({"stream": "a/b"}, "stream"),
         ({"stream": "x" * 65}, "stream"),
