@@ -147,7 +147,7 @@ class StreamSink:
                 "receiver %d: %s from seq %d -> %s", os.getpid(), self.stream, base, writer.path
             )
         if len(self.open) > MAX_OPEN:
-            self._close(min(self.open, key=lambda g: g.last_write))
+            self._close(min(self.open[:-1], key=lambda g: g.last_write))
         return segment
 
     def _base_for(self, seq: int) -> int:

@@ -39,7 +39,9 @@ class Streams:
         self.max_streams, self.idle_stream_s = max_streams, idle_stream_s
         self.sinks: dict[Key, StreamSink] = {}
         self.closed: dict[str, dict[str, int]] = {}  # counts of streams' closed sinks
-        self.counts = {"rejected_streams": 0, "rejected_disk": 0, "streams_aged_out": 0}
+        self.counts = dict.fromkeys(
+            ("rejected_streams", "rejected_disk", "write_errors", "streams_aged_out"), 0
+        )
 
     def write(self, frame: Frame, now: float) -> None:
         """Into its sink (opened if need be); Rejected when refused, after it is counted."""
@@ -48,26 +50,29 @@ class Streams:
         refused = self.budget.refused
         try:
             sink.write(frame, now)
+        except OSError as exc:  # disk full, I/O error: refused, so the sender knows
+            self.counts["write_errors"] += 1
+            self._warn("write_errors", "cannot write %s: %s", frame.stream, exc)
+            raise Rejected("write", f"cannot write stream {frame.stream}: {exc.strerror}") from None
         finally:
             self.counts["rejected_disk"] += self.budget.refused - refused
 
     def _open(self, frame: Frame, now: float) -> StreamSink:
         if len(self.sinks) >= self.max_streams:
             self.counts["rejected_streams"] += 1
-            n = self.counts["rejected_streams"]
-            if n % _LOG_EVERY == 1:
-                logger.warning(
-                    "receiver %d: new stream %s refused: %d streams open (#%d)",
-                    os.getpid(),
-                    frame.stream,
-                    self.max_streams,
-                    n,
-                )
+            message = "new stream %s refused: %d streams open"
+            self._warn("rejected_streams", message, frame.stream, self.max_streams)
             raise Rejected("streams", f"more than {self.max_streams} streams")
         sink = StreamSink(self.out_dir, frame, self.limits, self.budget)
         sink.last_write = now
         self.sinks[(frame.stream, frame.epoch)] = sink
         return sink
+
+    def _warn(self, counter: str, message: str, *args: object) -> None:
+        """Once per 100 of a kind: a flood of one error is not a flood of log lines."""
+        n = self.counts[counter]
+        if n % _LOG_EVERY == 1:
+            logger.warning("receiver %d: %s (#%d)", os.getpid(), message % args, n)
 
     def age_out(self, now: float) -> None:
         """Close the sinks that have been idle for ``idle_stream_s``."""

@@ -13,11 +13,14 @@ from typing import Any
 from tests.support import Procs
 
 
-def start_receiver(procs: Procs, out: Path, *flags: str) -> tuple[str, subprocess.Popen[str]]:
+def start_receiver(
+    procs: Procs, out: Path, *flags: str, stderr: Any = None
+) -> tuple[str, subprocess.Popen[str]]:
     """The receiver's URL (as it announces it) and its process."""
     proc = procs.start(
         [sys.executable, "-m", "receiver", "--port", "0", "--out", str(out), *flags],
         stdout=subprocess.PIPE,
+        stderr=stderr,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()  # bounded by the test timeout
