@@ -117,7 +117,7 @@ def test_scale_senders_up_and_down_loses_at_most_a_frame_in_transit(
     # by bench/retire.py, but a slow machine can widen the window): at most
     # one per retired sender, and counted.
     assert sum(dropped.values()) == dropped["pipe"] <= 2, (frames, stream)
-    assert stream["missing"] <= dropped["pipe"] and stream["late"] == 0, (frames, stream)
+    assert stream["missing"] <= dropped["pipe"] and stream["duplicates"] == 0, (frames, stream)
     _, audio = read_wav(tmp_path / "rec" / "main.wav")
     if not stream["missing"]:
         assert audio == expected_tone(stream["frames"])
