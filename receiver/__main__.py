@@ -1,6 +1,10 @@
 import argparse
+from dataclasses import fields
 
+from receiver.config import ReceiverConfig
 from receiver.server import main
+
+DEFAULT = {f.name: f.default for f in fields(ReceiverConfig)}  # the limits' one home
 
 parser = argparse.ArgumentParser(prog="python -m receiver", description=main.__doc__)
 parser.add_argument("--config", help="JSON config written by the supervisor")
@@ -12,10 +16,18 @@ parser.add_argument("--cert", help="PEM certificate chain: serve https:// (needs
 parser.add_argument("--key", help="PEM private key of --cert")
 parser.add_argument("--max-message-bytes", type=int, default=1 << 20, help="largest frame")
 # limits of receiver/sink.py, budget.py and streams.py (defaults in receiver/config.py)
-parser.add_argument("--max-streams", type=int, default=64, help="stream epochs open at once")
-parser.add_argument("--idle-stream-s", type=float, default=60.0, help="idle stream closes")
-parser.add_argument("--max-segment-bytes", type=int, default=4_000_000_000, help="WAV roll size")
-parser.add_argument("--max-stream-bytes", type=int, default=64 << 30, help="disk per stream")
+parser.add_argument(
+    "--max-streams", type=int, default=DEFAULT["max_streams"], help="stream epochs open at once"
+)
+parser.add_argument(
+    "--idle-stream-s", type=float, default=DEFAULT["idle_stream_s"], help="idle stream closes"
+)
+parser.add_argument(
+    "--max-segment-bytes", type=int, default=DEFAULT["max_segment_bytes"], help="WAV roll size"
+)
+parser.add_argument(
+    "--max-stream-bytes", type=int, default=DEFAULT["max_stream_bytes"], help="disk per stream"
+)
 args = parser.parse_args()
 if bool(args.cert) != bool(args.key):
     parser.error("--cert and --key go together")

@@ -6,7 +6,7 @@ single validator: ``decode`` runs it on msgpack bytes, the receiver runs it
 on the Socket.IO payload, so no process trusts a field another one sent.
 
 A frame's identity is ``(stream, epoch, seq)``: the supervisor draws a random
-63-bit ``epoch`` per stream at start, so seqs that start again at 0 in a new
+53-bit ``epoch`` per stream at start, so seqs that start again at 0 in a new
 run (or on another host using the same stream id) never look like repeats.
 Version 1 frames had no epoch and are refused with a reason that says so.
 """
@@ -30,7 +30,8 @@ MAX_CHANNELS = 8
 MIN_FRAME_MS, MAX_FRAME_MS = 2.5, 1000.0
 MAX_MESSAGE_BYTES = 1 << 20
 MAX_SEQ = (1 << 63) - 1
-MAX_EPOCH = (1 << 63) - 1
+# 53 bits: the largest integer a JavaScript (Node socket.io) server reads exactly from JSON
+MAX_EPOCH = (1 << 53) - 1
 # t_capture is Unix time; the upper bound (2106) refuses absurd values like 1e308, and
 # anything above 0 is accepted so a device whose clock starts at 1970 still records
 MAX_T_CAPTURE = float(1 << 32)

@@ -46,7 +46,7 @@ def test_v1_frames_are_refused_with_the_reason() -> None:
 
 
 def test_epoch_survives_the_round_trip() -> None:
-    frame = replace(GOOD, epoch=(1 << 63) - 1)
+    frame = replace(GOOD, epoch=(1 << 53) - 1)
     assert decode(encode(frame)) == frame and frame.to_dict()["v"] == 2
 
 
@@ -61,7 +61,7 @@ def test_stereo_48k_round_trip() -> None:
         ({"v": 3}, "version"),
         ({"v": True}, "v must be"),
         ({"epoch": -1}, "epoch"),
-        ({"epoch": 1 << 63}, "epoch"),
+        ({"epoch": 1 << 53}, "epoch"),
         ({"epoch": "7"}, "epoch"),
         ({"epoch": _DROP}, "missing ['epoch']"),
         ({"t_capture": 1e308}, "t_capture"),
