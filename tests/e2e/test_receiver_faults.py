@@ -66,6 +66,22 @@ def test_receiver_sigkilled_mid_run_keeps_every_acked_frame(
             assert sox_samples(path) == w.getnframes()
 
 
+def test_a_restarted_capture_keeps_its_epoch_one_segment(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    rec, rep = tmp_path / "rec", tmp_path / "r.json"
+    proc = run_supervisor(procs, run_dir, rep, "--recordings", str(rec), "--duration", "5")
+    pid = wait_child_pid(run_dir, "capture")
+    time.sleep(1.5)
+    os.kill(pid, signal.SIGKILL)
+    wait_child_pid(run_dir, "capture", not_pid=pid)
+    finish(proc, rep)
+    (path,) = stream_segments(rec, "main")  # the same epoch: seq went on in the same file
+    meta = read_meta(path)
+    assert meta is not None and meta.epoch > 0 and meta.first_seq == 0
+    assert json.loads((rec / "stats.json").read_text())["streams"]["main"]["duplicates"] == 0
+
+
 def test_the_embedded_receiver_takes_only_its_own_run_token(
     procs: Procs, run_dir: Path, tmp_path: Path
 ) -> None:
