@@ -27,7 +27,7 @@ from pathlib import Path
 from receiver.budget import DiskBudget
 from receiver.runs import Runs
 from receiver.segments import create_segment, written_before
-from receiver.wavfile import SegmentMeta, WavWriter
+from receiver.wavfile import MAX_DATA_BYTES, SegmentMeta, WavWriter
 from uplink_frame import Frame, FrameError
 from uplink_frame.codec import OpusDecoder, PcmDecoder, decoder_for
 
@@ -126,7 +126,7 @@ class StreamSink:
         return any(seq in g.written for g in self.open) or any(seq in r for r in self.past)
 
     def _segment_for(self, seq: int) -> Segment:
-        limit = self.limits.max_segment_bytes
+        limit = min(self.limits.max_segment_bytes, MAX_DATA_BYTES)
         fits = [g for g in self.open if g.accepts(seq, self.max_gap, limit)]
         if fits:  # a hole to fill first, else the segment that ends nearest below
             return max(fits, key=lambda g: (seq < g.end, g.end))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WAV_LIMIT = (1 << 32) - 1  # RIFF sizes are 32-bit: the hard limit of one file
+MAX_DATA_BYTES = WAV_LIMIT - 4096  # room for the header, whatever a config asks for
 _COMMENT = re.compile(rb"audio-uplink stream=(\S+) epoch=(\d+) first_seq=(\d+)")
 _CREATE = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
