@@ -169,7 +169,6 @@ class Link:
             task.cancel()
         await asyncio.gather(*self._abandoned, return_exceptions=True)
 
-
     async def _say_goodbye(self) -> None:
         """Tell the server this is a clean stop, not a crash.
 
