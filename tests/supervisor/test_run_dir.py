@@ -105,3 +105,19 @@ def test_the_lock_holds_when_the_pid_file_is_deleted_and_writes_follow_no_link(
     assert first.returncode == 0 and "Traceback" not in err, err
     assert victim.read_text() == "precious\n"
     assert not report.is_symlink() and json.loads(report.read_text())["frames"]["captured"] > 0
+
+
+def test_curve_keys_are_written_only_into_a_new_or_empty_directory(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "sender.key").symlink_to(victim)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "empty-target", target_is_directory=True)
+    (tmp_path / "empty-target").mkdir()
+    for directory in (used, link):
+        line = one_line(run("curve-keys", str(directory)))
+        assert "give a new or empty directory" in line, line
+    assert victim.read_text() == "precious\n"
+    assert run("curve-keys", str(tmp_path / "empty-target")).returncode == 0
