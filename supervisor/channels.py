@@ -86,7 +86,7 @@ class Channels:
         self,
         timeout_ms: int,
         on_heartbeat: Callable[[list[bytes]], None],
-        on_request: Callable[[list[bytes]], bytes | None],
+        on_request: Callable[[list[bytes]], bytes],
     ) -> None:
         """Hand each message's frames on; a request's reply goes back to its sender."""
         for item, _ in self.poller.poll(timeout_ms):
@@ -95,9 +95,7 @@ class Channels:
                     on_heartbeat(parts)
             elif item is self.control:
                 for identity, *parts in self._drain(self.control):
-                    reply = on_request(parts)
-                    if reply is not None:
-                        self._reply(identity, reply)
+                    self._reply(identity, on_request(parts))
             elif isinstance(item, int):
                 self._forward(item)
 

@@ -1,4 +1,4 @@
-"""Senders scaled away leave no residue; the report keeps a bounded history of them.
+"""Senders scaled away leave no residue; the report keeps bounded histories.
 
 A retired sender stays in the process list while it drains. Once it has
 exited and stayed gone for ``SETTLE_S`` (its final heartbeat, sent just
@@ -11,19 +11,36 @@ and counts older ones in ``retired_dropped``.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
 
 from supervisor.process import Child
 from supervisor.stats import ProcessStats
 
 HISTORY = 50
 SETTLE_S = 1.0
+T = TypeVar("T")
+
+
+class Kept(Generic[T]):
+    """The newest ``limit`` records, and a count of the older ones let go."""
+
+    def __init__(self, limit: int) -> None:
+        self.items: deque[T] = deque(maxlen=limit)
+        self.dropped = 0
+
+    def append(self, item: T) -> None:
+        if len(self.items) == self.items.maxlen:
+            self.dropped += 1
+        self.items.append(item)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
 
 
 class Retired:
     def __init__(self) -> None:
-        self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY)
-        self.dropped = 0
+        self.history: Kept[dict[str, Any]] = Kept(HISTORY)
         self._gone_at: dict[str, float] = {}
 
     def due(self, child: Child, now: float) -> bool:
@@ -36,8 +53,6 @@ class Retired:
     def add(self, child: Child, stats: ProcessStats | None, at_s: float) -> None:
         """Keep what the report says about a forgotten slot (its counts are folded elsewhere)."""
         self._gone_at.pop(child.name, None)
-        if len(self.history) == HISTORY:
-            self.dropped += 1
         self.history.append(
             {
                 "name": child.name,
@@ -51,4 +66,4 @@ class Retired:
         )
 
     def report(self) -> dict[str, Any]:
-        return {"retired": list(self.history), "retired_dropped": self.dropped}
+        return {"retired": list(self.history), "retired_dropped": self.history.dropped}

@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from supervisor.metrics import Metrics
 from supervisor.pipeline import Pipeline
 from supervisor.process import Child, describe_exit
 from supervisor.recycle import Recycler
-from supervisor.retired import Retired
+from supervisor.retired import Kept, Retired
 from supervisor.rundir import RunDir
 from supervisor.safefile import write_atomic
 from supervisor.stats import Stats
@@ -58,8 +57,7 @@ class Supervisor:
         self.signals: list[int] = []
         self.stop_reason: str | None = None
         self.exit_code = 0
-        self.records: deque[dict[str, Any]] = deque(maxlen=MAX_RESTART_RECORDS)
-        self.restarts_dropped = 0
+        self.records: Kept[dict[str, Any]] = Kept(MAX_RESTART_RECORDS)
         self.live = LiveView()
         self.t0 = time.monotonic()
         self.status_at = 0.0
@@ -227,7 +225,6 @@ class Supervisor:
             "_t": time.monotonic(),
         }
         child.open_record = record
-        self.restarts_dropped += len(self.records) == MAX_RESTART_RECORDS
         self.records.append(record)
 
     def _on_heartbeat(self, parts: list[bytes]) -> None:
@@ -245,7 +242,7 @@ class Supervisor:
             record["recovered_s"] = round(child.health.first_work_at - record.pop("_t"), 3)
             child.open_record = None
 
-    def _on_request(self, parts: list[bytes]) -> bytes | None:
+    def _on_request(self, parts: list[bytes]) -> bytes:
         try:
             request = self.intake.request(parts)
         except BadRequest as exc:
@@ -330,7 +327,7 @@ class Supervisor:
         result = report.build(self.stats, self.children, duration_s)
         result["stop_reason"] = self.stop_reason
         result["restarts"] = [{k: v for k, v in r.items() if k != "_t"} for r in self.records]
-        result["restarts_dropped"] = self.restarts_dropped
+        result["restarts_dropped"] = self.records.dropped
         result.update(self.retired.report())
         result["rejected_messages"] = dict(self.stats.rejected)
         print(report.summary(result), flush=True)

@@ -7,6 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from supervisor.retired import Kept
+from supervisor.run import MAX_RESTART_RECORDS
 from tests.support import Procs, live_status, poll_for, run_status, supervisor_cmd, wait_child_pid
 
 CYCLES = 3
@@ -65,3 +67,10 @@ def test_retired_senders_leave_no_residue_and_their_counts_stay(
     assert report["frames"]["acked"] == receiver["streams"]["main"]["frames"]
     assert receiver["disconnects_abnormal"] == 0, receiver  # CYCLES + 1 clean stops
     assert receiver["clients"] == CYCLES + 1
+
+
+def test_a_bounded_history_keeps_the_newest_and_counts_the_rest() -> None:
+    kept: Kept[int] = Kept(MAX_RESTART_RECORDS)
+    for n in range(MAX_RESTART_RECORDS + 37):
+        kept.append(n)
+    assert list(kept) == list(range(37, MAX_RESTART_RECORDS + 37)) and kept.dropped == 37
