@@ -71,6 +71,7 @@ class Stats:
         self.rejected: Counter[str] = Counter()  # by supervisor.intake.Refusal
         # each role's retired slots, folded in, so totals survive their removal
         self.retired: dict[str, ProcessStats] = defaultdict(ProcessStats)
+        self.retired_reconnects = 0  # reported in info, not counters: kept for the metric
 
     @property
     def bad_heartbeats(self) -> int:
@@ -82,7 +83,11 @@ class Stats:
     def retire(self, name: str, role: str) -> None:
         """A slot that is gone for good: its counts move into its role's retired totals."""
         if name in self.by_name:
-            self.retired[role].absorb(self.by_name.pop(name))
+            gone = self.by_name.pop(name)
+            self.retired[role].absorb(gone)
+            self.retired_reconnects += sum(
+                int(m["info"].get("reconnects", 0)) for m in gone.snapshots.values()
+            )
 
     def _slots(self, prefix: str) -> list[ProcessStats]:
         own = [s for name, s in self.by_name.items() if name.startswith(prefix)]
