@@ -20,9 +20,10 @@ from supervisor.config import ConfigError
 
 _IPC_MAX = 107  # sun_path limit, less the terminating NUL
 _STREAM = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # as config's stream ids
-# every name the supervisor and its children create here (safefile temporaries included)
+# every name the supervisor and its children create here (safefile temporaries included;
+# status.json.tmp is what versions before safefile used)
 OURS = re.compile(
-    rf"supervisor\.pid|control\.sock|stats\.sock|status\.json"
+    rf"supervisor\.pid|control\.sock|stats\.sock|status\.json|status\.json\.tmp"
     rf"|(receiver|sender-\d+|capture(-{_STREAM})?)\.json|capture(-{_STREAM})?\.sock"
     rf"|\.(status\.json|receiver\.json|sender-\d+\.json|capture(-{_STREAM})?\.json)\.[0-9a-f]+\.tmp"
 )
