@@ -216,8 +216,9 @@ def refusal(key: str, raw: Any, accepted: ValueError, flag: bool = False) -> str
 
 def load_toml(path: str) -> dict[str, Any]:
     try:
-        text = read_regular(path, MAX_CONFIG_BYTES).decode("utf-8", "replace")
-        return tomllib.loads(text)
+        return tomllib.loads(read_regular(path, MAX_CONFIG_BYTES).decode())
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"config file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:

@@ -50,6 +50,7 @@ def streams(n: int) -> str:
 CASES: list[tuple[str, Callable[[Path], str], str]] = [
     ("nested", lambda _: "rate = " + "[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply"),
     ("huge file", lambda _: f"event = '{'x' * (10 << 20)}'\n", "larger than 1048576 bytes"),
+    ("not utf-8", lambda _: "event = '\udcff'\n", "not UTF-8 text"),
     ("senders as text", lambda _: "senders = '3'\n", "senders = '3': expected an integer"),
     ("pace as text", lambda _: "pace = 'yes'\n", "pace = 'yes': expected true or false"),
     ("rate as text", lambda _: "rate = '16000'\n", "rate = '16000': expected an integer"),
@@ -65,7 +66,7 @@ def test_each_bad_input_is_one_line_and_exit_2(
     make: Callable[[Path], str], says: str, tmp_path: Path, run_dir: Path
 ) -> None:
     path = tmp_path / "uplink.toml"
-    path.write_text(make(tmp_path))
+    path.write_text(make(tmp_path), errors="surrogateescape")  # lets a case hold a bad byte
     for line in both_ways(path, run_dir):
         assert says in line, line
         assert len(line) < 600, line[:200]  # a value is shortened, never echoed whole
