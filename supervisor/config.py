@@ -156,7 +156,7 @@ def _streams(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(streams)
 
 
-_PATH = _text(r".+", "a path")
+_PATH = _text(r".{1,4096}", "a path of 1-4096 characters")  # PATH_MAX
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "source": _SOURCE,
     "server": _url,
