@@ -58,8 +58,11 @@ def test_a_dead_supervisors_leftovers_are_cleaned_and_nothing_is_left_after(
     run_dir: Path, tmp_path: Path
 ) -> None:
     run_dir.mkdir(mode=0o700)
-    for name in ("sender-7.json", "status.json", ".status.json.0a1b2c.tmp", "supervisor.pid"):
+    for name in ("sender-7.json", "status.json", ".status.json.0a1b2c.tmp"):
         (run_dir / name).write_text("stale")
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    (run_dir / "supervisor.pid").symlink_to(victim)
     stale = bound_socket(run_dir / "control.sock")
     stale.close()
     result = run(
@@ -67,6 +70,7 @@ def test_a_dead_supervisors_leftovers_are_cleaned_and_nothing_is_left_after(
     )
     assert result.returncode == 0, result.stderr
     assert list(run_dir.iterdir()) == []
+    assert victim.read_text() == "precious\n"
 
 
 def test_the_lock_holds_when_the_pid_file_is_deleted_and_writes_follow_no_link(
@@ -96,6 +100,12 @@ def test_the_lock_holds_when_the_pid_file_is_deleted_and_writes_follow_no_link(
     for name in ("status.json.tmp", "status.json"):  # planted while it runs
         (run_dir / name).unlink(missing_ok=True)
         (run_dir / name).symlink_to(victim)
+    (run_dir / "sender-1.json").unlink()
+    (run_dir / "sender-1.json").symlink_to(victim)  # a child's config, rewritten on restart
+    sender = wait_child_pid(run_dir, "sender-1")
+    subprocess.run(supervisor_cmd("restart", "sender-1", "--run-dir", str(run_dir)), check=True)
+    wait_child_pid(run_dir, "sender-1", not_pid=sender)
+    assert not (run_dir / "sender-1.json").is_symlink()
     line = one_line(run("start", "--run-dir", str(run_dir), "--duration", "1"))
     assert "another supervisor" in line and str(run_dir) in line
     assert live_status(run_dir)["supervisor"] == first.pid  # its sockets are still there
