@@ -291,6 +291,7 @@ class Supervisor:
             "uptime_s": round(now - self.t0, 1),
             "stopping": self.stop_reason,
             "processes": [row(c, self.stats, now) for c in self.children],
+            "rejected_messages": dict(self.stats.rejected),
         }
 
     # -- stopping ------------------------------------------------------------

@@ -88,8 +88,6 @@ def pipeline(procs: Procs, run_dir: Path, tmp_path: Path) -> tuple[subprocess.Po
             str(rec),
             "--report",
             str(report),
-            "--duration",
-            "12",
         ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -111,16 +109,25 @@ def test_the_supervisor_survives_every_attack_and_counts_it(
         attack_stats(ctx, f"ipc://{run_dir / 'stats.sock'}", sender_pid)
     finally:
         ctx.term()
-    status = poll_for(lambda: live_status(run_dir), timeout=30)  # control still answers
+    foreign = FOREIGN_NAMES + 1
+    status = poll_for(  # control still answers, and every forged heartbeat was seen
+        lambda: (
+            (s := live_status(run_dir))
+            and s["rejected_messages"].get("heartbeat_foreign") == foreign
+            and s
+        ),
+        timeout=30,
+    )
     assert {row["name"] for row in status["processes"]} == {"receiver", "sender-1", "capture"}
     size_then = wav.stat().st_size
     poll_for(lambda: wav.stat().st_size > size_then, timeout=30)  # the audio still flows
+    subprocess.run(supervisor_cmd("stop", "--run-dir", str(run_dir)), timeout=60, check=True)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "Traceback" not in err, err[-3000:]
     report = json.loads((tmp_path / "report.json").read_text())
     rejected = report["rejected_messages"]
     assert rejected["heartbeat_malformed"] >= 5, rejected
-    assert rejected["heartbeat_foreign"] == FOREIGN_NAMES + 1, rejected
+    assert rejected["heartbeat_foreign"] == foreign, rejected
     assert rejected["control_malformed"] >= 3, rejected
     assert set(report["processes"]) == {"receiver", "sender-1", "capture"}
     # the totals are the children's own: the forged acked = 10**6 counted nowhere
