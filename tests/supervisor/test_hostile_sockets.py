@@ -55,7 +55,7 @@ def attack_control(ctx: zmq.Context[Any], endpoint: str) -> None:
         assert "bad control request" in json.loads(req.recv())["error"]
 
 
-def attack_control_with_random_bytes(path: Path) -> None:
+def attack_with_random_bytes(path: Path) -> None:
     for n in range(4):
         with socket.socket(socket.AF_UNIX) as raw:
             raw.connect(str(path))
@@ -105,7 +105,8 @@ def test_the_supervisor_survives_every_attack_and_counts_it(
     ctx: zmq.Context[Any] = zmq.Context()
     try:
         attack_control(ctx, f"ipc://{run_dir / 'control.sock'}")
-        attack_control_with_random_bytes(run_dir / "control.sock")
+        for name in ("control.sock", "stats.sock"):
+            attack_with_random_bytes(run_dir / name)
         attack_stats(ctx, f"ipc://{run_dir / 'stats.sock'}", sender_pid)
     finally:
         ctx.term()
