@@ -14,6 +14,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from supervisor.safefile import open_regular
+
 TONE_HZ = 440
 TONE_DBFS = -6.0
 
@@ -107,8 +109,13 @@ class FileSource:
 
     def __init__(self, path: str, rate: int, channels: int, samples: int) -> None:
         try:
-            self._wav = wave.open(path, "rb")
-        except (OSError, EOFError, wave.Error) as exc:
+            self._file = open_regular(path)  # a FIFO would block wave.open forever
+        except OSError as exc:
+            raise SourceError(f"cannot read WAV file {path}: {exc.strerror}") from None
+        try:
+            self._wav = wave.open(self._file, "rb")
+        except (EOFError, wave.Error) as exc:
+            self._file.close()
             raise SourceError(f"cannot read WAV file {path}: {exc}") from None
         width, file_rate, file_ch = (
             self._wav.getsampwidth(),
@@ -116,10 +123,10 @@ class FileSource:
             self._wav.getnchannels(),
         )
         if width != 2:
-            self._wav.close()
+            self.close()
             raise SourceError(f"{path} has {8 * width}-bit samples; only 16-bit PCM WAV works")
         if (file_rate, file_ch) != (rate, channels):
-            self._wav.close()
+            self.close()
             raise SourceError(
                 f"{path} is {file_rate} Hz {file_ch} ch; run with "
                 f"--rate {file_rate} --channels {file_ch}"
@@ -137,6 +144,7 @@ class FileSource:
 
     def close(self) -> None:
         self._wav.close()
+        self._file.close()  # wave closes only files it opened itself
 
 
 def open_source(spec: str, rate: int, channels: int, samples: int) -> Source | DeviceSource:

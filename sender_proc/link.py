@@ -17,6 +17,7 @@ from sender_proc.connect_opts import ConnectOpts
 
 logger = logging.getLogger(__name__)
 _CLOSE_ABANDONED_S = 10.0
+_GOODBYE_S = 1.0
 
 
 class _Client(socketio.AsyncClient):  # type: ignore[misc]
@@ -162,10 +163,28 @@ class Link:
         return not self._down.is_set() and bool(self._client.connected)
 
     async def close(self) -> None:
+        await self._say_goodbye()
         await self._reset()
         for task in list(self._abandoned):
             task.cancel()
         await asyncio.gather(*self._abandoned, return_exceptions=True)
+
+    async def _say_goodbye(self) -> None:
+        """Tell the server this is a clean stop, not a crash.
+
+        python-socketio's ``disconnect`` closes the websocket before its send
+        queue is written, so the server sees "transport close", as after a
+        crash (measured, 5.18). Sending the DISCONNECT packet first and waiting,
+        bounded, for the queue to be written makes it "client disconnect".
+        """
+        queue = getattr(self._client.eio, "queue", None)
+        if not self.up or queue is None:
+            return
+        with contextlib.suppress(Exception):
+            for namespace in list(self._client.namespaces):
+                packet = self._client.packet_class(socketio.packet.DISCONNECT, namespace=namespace)
+                await self._client._send_packet(packet)
+            await asyncio.wait_for(queue.join(), _GOODBYE_S)
 
 
 async def _close_quietly(client: _Client) -> None:

@@ -14,6 +14,7 @@ import os
 import stat
 
 from supervisor.config import ConfigError
+from supervisor.safefile import open_regular
 
 logger = logging.getLogger(__name__)
 TOKEN_ENV = "AUDIO_UPLINK_TOKEN"
@@ -26,7 +27,7 @@ def load_token(path: str | None) -> str | None:
         token = os.environ.get(TOKEN_ENV, "").strip()
         return token or None
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # a FIFO would block the open forever
             info = os.fstat(f.fileno())
             raw = f.read(MAX_TOKEN_BYTES + 1)
     except OSError as exc:

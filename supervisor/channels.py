@@ -1,12 +1,17 @@
 """Everything the supervisor listens to, in one poller with one deadline.
 
-Heartbeats (PULL), control requests (REP) and every child's stderr pipe.
+Heartbeats (PULL), control requests (ROUTER) and every child's stderr pipe.
 Reading stderr promptly matters: a child whose 64 KiB pipe fills blocks in
-its next log call and would look hung.
+its next log call and would look hung. Control is a ROUTER, not a REP: a REP
+that is handed a malformed message is stuck in the wrong state (EFSM) for
+good, while a ROUTER takes whatever arrives as whole messages and answers
+each REQ client by its identity. What the messages hold is checked by
+supervisor.intake; here only their size is capped, in libzmq.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -16,6 +21,7 @@ from typing import IO, Any
 
 import zmq
 
+from supervisor.intake import MAX_CONTROL_BYTES, MAX_HEARTBEAT_BYTES
 from supervisor.logfmt import child_line
 from supervisor.rundir import RunDir
 
@@ -57,9 +63,11 @@ class Channels:
     def __init__(self, ctx: zmq.Context[Any], run_dir: RunDir) -> None:
         self.stats = ctx.socket(zmq.PULL)
         self.stats.linger = 0
+        self.stats.maxmsgsize = MAX_HEARTBEAT_BYTES + 1024  # bigger: libzmq drops the peer
         self.stats.bind(run_dir.endpoint("stats.sock"))
-        self.control = ctx.socket(zmq.REP)
+        self.control = ctx.socket(zmq.ROUTER)
         self.control.linger = 0
+        self.control.maxmsgsize = MAX_CONTROL_BYTES + 1024
         self.control.bind(run_dir.endpoint("control.sock"))
         self.poller = zmq.Poller()
         self.poller.register(self.stats, zmq.POLLIN)
@@ -77,24 +85,30 @@ class Channels:
     def poll(
         self,
         timeout_ms: int,
-        on_heartbeat: Callable[[bytes], None],
-        on_request: Callable[[bytes], bytes],
+        on_heartbeat: Callable[[list[bytes]], None],
+        on_request: Callable[[list[bytes]], bytes],
     ) -> None:
+        """Hand each message's frames on; a request's reply goes back to its sender."""
         for item, _ in self.poller.poll(timeout_ms):
             if item is self.stats:
-                for raw in self._drain(self.stats):
-                    on_heartbeat(raw)
+                for parts in self._drain(self.stats):
+                    on_heartbeat(parts)
             elif item is self.control:
-                for raw in self._drain(self.control, 1):  # REP: one request, one reply
-                    self.control.send(on_request(raw))
+                for identity, *parts in self._drain(self.control):
+                    self._reply(identity, on_request(parts))
             elif isinstance(item, int):
                 self._forward(item)
 
-    def _drain(self, sock: zmq.Socket[bytes], limit: int = _BATCH) -> list[bytes]:
+    def _reply(self, identity: bytes, reply: bytes) -> None:
+        # a client that went away, or does not read, loses its reply; we never wait
+        with contextlib.suppress(zmq.Again, zmq.ZMQError):
+            self.control.send_multipart([identity, b"", reply], zmq.NOBLOCK)
+
+    def _drain(self, sock: zmq.Socket[bytes], limit: int = _BATCH) -> list[list[bytes]]:
         out = []
         for _ in range(limit):
             try:
-                out.append(sock.recv(zmq.NOBLOCK))
+                out.append(sock.recv_multipart(zmq.NOBLOCK))
             except zmq.Again:
                 break
         return out

@@ -14,7 +14,7 @@ from typing import Any
 
 from supervisor.auth import TOKEN_ENV, load_token
 from supervisor.child import EXIT_CONFIG
-from supervisor.config import PARSERS, ConfigError, Options, build, load_toml
+from supervisor.config import PARSERS, ConfigError, Options, build, load_toml, refusal, shown
 
 
 def problems(file_values: dict[str, Any]) -> list[str]:
@@ -22,12 +22,12 @@ def problems(file_values: dict[str, Any]) -> list[str]:
     errors = []
     for key, raw in file_values.items():
         if key not in PARSERS:
-            errors.append(f"unknown config file key {key!r}; known keys: {', '.join(PARSERS)}")
+            errors.append(f"unknown config file key {shown(key)}; known keys: {', '.join(PARSERS)}")
             continue
         try:
             PARSERS[key](raw)
         except ValueError as exc:
-            errors.append(f"{key} = {raw!r}: expected {exc}")
+            errors.append(refusal(key, raw, exc))
     if errors:
         return errors
     try:

@@ -26,6 +26,7 @@ import msgpack
 import zmq
 
 from supervisor import logfmt
+from supervisor.safefile import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +55,8 @@ C = TypeVar("C")
 
 
 def save_config(config: Any, path: Path) -> None:
-    """Write a child's frozen config where only its owner can read it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(dataclasses.asdict(config), f)
+    """Write a child's frozen config where only its owner can read it (never through a link)."""
+    write_atomic(path, json.dumps(dataclasses.asdict(config)).encode())
 
 
 def load_config(cls: type[C], path: str) -> C:

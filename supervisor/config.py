@@ -1,7 +1,10 @@
 """The supervisor's one config object: defaults, then the TOML file, then flags.
 
 Every key is validated here, once; an error names the key, the value and
-what is accepted, and the CLI turns it into one line and exit code 2.
+what is accepted, and the CLI turns it into one line and exit code 2. TOML
+values must have their type (``senders = "3"`` is refused); only a flag,
+which is text, is converted by the field's type before it is validated.
+Echoed values are shortened, so a 10 MB value makes a short line.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import reprlib
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +21,7 @@ from urllib.parse import urlparse
 
 from supervisor import codec_options
 from supervisor.opsconfig import OPS_PARSERS, combination_problem
+from supervisor.safefile import read_regular
 from uplink_frame import MAX_MESSAGE_BYTES, FrameError, frame_bytes
 
 
@@ -86,8 +91,6 @@ class Options:
 
 def _int(lo: int, hi: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            value = int(value)
         if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
             raise ValueError(f"an integer from {lo} to {hi}")
         return value
@@ -97,11 +100,8 @@ def _int(lo: int, hi: int) -> Callable[[Any], int]:
 
 def _float(lo: float, hi: float) -> Callable[[Any], float]:
     def parse(value: Any) -> float:
-        try:
-            number = float(value) if not isinstance(value, bool) else None
-        except (TypeError, ValueError):
-            number = None
-        if number is None or not lo <= number <= hi:
+        number = float(value) if isinstance(value, int | float) else None
+        if isinstance(value, bool) or number is None or not lo <= number <= hi:
             raise ValueError(f"a number from {lo:g} to {hi:g}")
         return number
 
@@ -120,10 +120,6 @@ def _text(pattern: str, accepted: str) -> Callable[[Any], str]:
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if str(value).lower() in ("true", "yes", "1"):
-        return True
-    if str(value).lower() in ("false", "no", "0"):
-        return False
     raise ValueError("true or false")
 
 
@@ -135,30 +131,32 @@ def _url(value: Any) -> str:
 
 
 MAX_SENDERS = 32
+MAX_STREAMS = 32  # one capture interpreter each; 2 cores saturate near 32 (README, Scaling out)
+MAX_CONFIG_BYTES = 1 << 20
 _SOURCE = _text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]")
 _STREAM_ID = _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "1-64 characters of [A-Za-z0-9_.-]")
 
 
 def _streams(value: Any) -> tuple[tuple[str, str], ...]:
     """``[[streams]]`` tables: each exactly ``id`` and ``source``, ids unique."""
-    if not isinstance(value, list) or not value:
-        raise ValueError("one or more [[streams]] tables with id and source")
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_STREAMS:
+        raise ValueError(f"1 to {MAX_STREAMS} [[streams]] tables with id and source")
     streams = []
     for table in value:
         if not isinstance(table, dict) or set(table) != {"id", "source"}:
             keys = sorted(table) if isinstance(table, dict) else table
-            raise ValueError(f"tables with exactly id and source (got {keys})")
+            raise ValueError(f"tables with exactly id and source (got {shown(keys)})")
         try:
             streams.append((_STREAM_ID(table["id"]), _SOURCE(table["source"])))
         except ValueError as exc:
-            raise ValueError(f"id and source in {table}: {exc}") from None
+            raise ValueError(f"id and source in {shown(table)}: {exc}") from None
     ids = [sid for sid, _ in streams]
     if len(set(ids)) != len(ids):
-        raise ValueError(f"unique stream ids (got {ids})")
+        raise ValueError(f"unique stream ids (got {shown(ids)})")
     return tuple(streams)
 
 
-_PATH = _text(r".+", "a path")
+_PATH = _text(r".{1,4096}", "a path of 1-4096 characters")  # PATH_MAX
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "source": _SOURCE,
     "server": _url,
@@ -199,14 +197,58 @@ PARSERS.update(OPS_PARSERS)
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
 
 
+_SHORT = reprlib.Repr()  # keyword arguments only from Python 3.12
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = 6
+
+
+def shown(value: Any) -> str:
+    """A value as the user wrote it, shortened: an error line stays one short line."""
+    return _SHORT.repr(value)
+
+
+def refusal(key: str, raw: Any, accepted: ValueError, flag: bool = False) -> str:
+    """The one line for a refused value: key (or --flag), value, what is accepted."""
+    name = f"--{key.replace('_', '-')}" if flag else key
+    quoted = isinstance(raw, str) and not flag and _kind(key) in _CONVERTED
+    return f"{name} = {shown(raw)}: expected {accepted}" + (", not a string" if quoted else "")
+
+
 def load_toml(path: str) -> dict[str, Any]:
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
+        return tomllib.loads(read_regular(path, MAX_CONFIG_BYTES).decode())
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"config file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path}: values nested too deeply") from None
+
+
+_FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(Options)}
+_FLAG_BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_CONVERTED: dict[str, Callable[[str], Any]] = {
+    "int": int,
+    "float": float,
+    "bool": lambda text: _FLAG_BOOLS[text.lower()],
+}
+
+
+def _kind(key: str) -> str:
+    return _FIELD_TYPES[key].split(" | ")[0]
+
+
+def _from_flag(key: str, raw: Any) -> Any:
+    """A flag's text as the field's type; left as text if it does not convert (then refused)."""
+    convert = _CONVERTED.get(_kind(key))
+    if convert is None or not isinstance(raw, str):
+        return raw
+    try:
+        return convert(raw.strip())
+    except (ValueError, KeyError):
+        return raw
 
 
 def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Options:
@@ -215,14 +257,15 @@ def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Opt
     for origin, source in (("config file", file_values), ("flag", flag_values)):
         for given, raw in source.items():
             key = given.replace("-", "_")
-            shown = f"--{key.replace('_', '-')}" if origin == "flag" else key
+            flag = origin == "flag"
             if key not in PARSERS:
                 known = ", ".join(PARSERS)
-                raise ConfigError(f"unknown {origin} key {shown!r}; known keys: {known}")
+                name = f"--{key.replace('_', '-')}" if flag else key
+                raise ConfigError(f"unknown {origin} key {shown(name)}; known keys: {known}")
             try:
-                values[key] = PARSERS[key](raw)
+                values[key] = PARSERS[key](_from_flag(key, raw) if flag else raw)
             except ValueError as exc:
-                raise ConfigError(f"{shown} = {raw!r}: expected {exc}") from None
+                raise ConfigError(refusal(key, raw, exc, flag)) from None
     options = Options(**values)
     if problem := combination_problem(options):
         raise ConfigError(problem)

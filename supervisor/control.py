@@ -1,20 +1,19 @@
 """`supervisor status|stop|restart`: a REQ to the running supervisor's control socket.
 
 The run directory's lock tells first whether anyone is there, so a missing
-supervisor is a clear message rather than a timeout.
+supervisor is a clear message rather than a timeout. The supervisor's side
+is a ROUTER: it answers each REQ by its identity (see supervisor.channels).
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-from pathlib import Path
 from typing import Any
 
 import zmq
 
 from supervisor.config import ConfigError
-from supervisor.rundir import RunDir
+from supervisor.rundir import RunDir, is_locked
 
 _TIMEOUT_MS = 5000
 
@@ -26,7 +25,8 @@ class ControlError(Exception):
 def request(run_dir: str, message: dict[str, Any]) -> dict[str, Any]:
     """Send one control request and return the decoded reply."""
     rd = RunDir(run_dir)
-    _require_live(rd.path)
+    if not is_locked(rd.path):
+        raise ControlError(f"no supervisor running on {rd.path} (see --run-dir)")
     with zmq.Context() as ctx, ctx.socket(zmq.REQ) as sock:
         sock.linger = 0
         sock.connect(rd.endpoint("control.sock"))
@@ -37,19 +37,6 @@ def request(run_dir: str, message: dict[str, Any]) -> dict[str, Any]:
     if "error" in reply:
         raise ConfigError(reply["error"])
     return reply
-
-
-def _require_live(path: Path) -> None:
-    try:
-        lock = open(path / "supervisor.pid")
-    except FileNotFoundError:
-        raise ControlError(f"no supervisor running on {path} (see --run-dir)") from None
-    with lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return  # held: a supervisor is alive
-        raise ControlError(f"no supervisor running on {path} (see --run-dir)")
 
 
 _COLUMNS = (

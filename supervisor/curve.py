@@ -26,7 +26,7 @@ CLIENTS_DIR = "senders"  # public keys of the senders the capture admits
 def make_keys(directory: str) -> list[Path]:
     """capture.key(_secret), sender.key(_secret), and senders/sender.key; mode 0700/0600."""
     root = Path(directory)
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _fresh_directory(root)
     made = []
     for name in (SERVER, CLIENT):
         public, secret = zmq.auth.create_certificates(str(root), name)
@@ -37,6 +37,25 @@ def make_keys(directory: str) -> list[Path]:
     admitted = clients / f"{CLIENT}.key"
     admitted.write_bytes((root / f"{CLIENT}.key").read_bytes())
     return [*made, admitted]
+
+
+def _fresh_directory(root: Path) -> None:
+    """Keys are written only into a directory of our own that holds nothing else.
+
+    pyzmq writes the key files with a plain open(), which would follow a link
+    planted in a directory someone else can write to.
+    """
+    from supervisor.config import ConfigError
+
+    try:
+        root.mkdir(mode=0o700, parents=True)
+        return
+    except FileExistsError:
+        pass
+    info = root.lstat()
+    if not root.is_dir() or root.is_symlink() or info.st_uid != os.getuid() or any(root.iterdir()):
+        raise ConfigError(f"curve-keys: {root} exists; give a new or empty directory of your own")
+    root.chmod(0o700)
 
 
 def missing_files(directory: str) -> list[str]:

@@ -133,7 +133,7 @@ def _counter(name: str, doc: str, value: float) -> Metric:
 
 def _reconnects(stats: Stats) -> int:
     """Each sender pid reports its own count; the supervisor keeps its last few pids."""
-    return sum(
+    return stats.retired_reconnects + sum(
         int(msg["info"].get("reconnects", 0))
         for name, ps in stats.by_name.items()
         if name.startswith("sender")

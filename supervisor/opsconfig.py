@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from supervisor.safefile import open_regular
 from uplink_frame import MAX_MESSAGE_BYTES
 
 MIN_MESSAGE_BYTES = 4096
@@ -19,14 +20,18 @@ _HOST_PORT = re.compile(r"(?:(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):)?(?P<po
 
 
 def readable_file(value: Any) -> str:
-    """A path to a readable, non-empty regular file (checked now, not at first use)."""
+    """A path to a readable, non-empty regular file (checked now, not at first use).
+
+    Opened without blocking and checked to be a regular file: a FIFO here
+    would hang ``check-config`` and ``start`` forever.
+    """
     accepted = "a path to a readable, non-empty file"
     if not isinstance(value, str) or not value:
         raise ValueError(accepted)
     try:
-        with open(value, "rb") as f:
-            if not os.path.isfile(value) or not f.read(1):
-                raise ValueError(f"{accepted} (it is empty or not a regular file)")
+        with open_regular(value) as f:
+            if not f.read(1):
+                raise ValueError(f"{accepted} (it is empty)")
     except OSError as exc:
         raise ValueError(f"{accepted} ({exc.strerror})") from None
     return value
@@ -96,8 +101,6 @@ def _choice(*choices: str) -> Callable[[Any], str]:
 
 
 def _message_bytes(value: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
     if (
         not isinstance(value, int)
         or isinstance(value, bool)
@@ -110,10 +113,6 @@ def _message_bytes(value: Any) -> int:
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if str(value).lower() in ("true", "yes", "1"):
-        return True
-    if str(value).lower() in ("false", "no", "0"):
-        return False
     raise ValueError("true or false")
 
 

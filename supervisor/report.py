@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from typing import Any
 
 from supervisor.process import Child
+from supervisor.safefile import write_atomic
 from supervisor.stats import Stats
 
 _DROPS = {
@@ -100,7 +100,5 @@ def summary(report: dict[str, Any]) -> str:
 
 
 def write(report: dict[str, Any], path: str) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(report, f, indent=2)
-    os.replace(tmp, path)
+    """Atomically, never through a link planted at the path or at a temporary name."""
+    write_atomic(path, json.dumps(report, indent=2).encode())

@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,17 @@ import zmq
 from capture_proc.sources import SourceError, open_source
 from supervisor import report
 from supervisor.channels import Channels
-from supervisor.child import EXIT_CONFIG, decode_heartbeat
+from supervisor.child import EXIT_CONFIG
 from supervisor.config import MAX_SENDERS, ConfigError, Options
 from supervisor.devices import check_mic
+from supervisor.intake import BadRequest, Intake
 from supervisor.metrics import Metrics
 from supervisor.pipeline import Pipeline
 from supervisor.process import Child, describe_exit
 from supervisor.recycle import Recycler
+from supervisor.retired import Kept, Retired
 from supervisor.rundir import RunDir
+from supervisor.safefile import write_atomic
 from supervisor.stats import Stats
 from supervisor.status import LiveView, row
 from supervisor.watchdog import Limits, verdict
@@ -34,6 +36,7 @@ logger = logging.getLogger(__name__)
 _TICK_MS = 100
 _READY_TIMEOUT_S = 10.0
 _HANG_GRACE_S = 0.3  # a hung child rarely handles SIGTERM; do not wait long for it
+MAX_RESTART_RECORDS = 200  # the newest are kept; restarts_dropped counts the others
 EXIT_FAILED = 1
 
 
@@ -43,6 +46,8 @@ class Supervisor:
         self.run_dir = run_dir
         self.metrics = Metrics(options.metrics) if options.metrics else None
         self.stats = Stats()
+        self.intake = Intake(self.stats)
+        self.retired = Retired()
         self.pipeline = Pipeline(options, run_dir, self.stats)
         self.children = self.pipeline.children
         self.by_name = {c.name: c for c in self.children}
@@ -52,7 +57,7 @@ class Supervisor:
         self.signals: list[int] = []
         self.stop_reason: str | None = None
         self.exit_code = 0
-        self.records: deque[dict[str, Any]] = deque(maxlen=200)
+        self.records: Kept[dict[str, Any]] = Kept(MAX_RESTART_RECORDS)
         self.live = LiveView()
         self.t0 = time.monotonic()
         self.status_at = 0.0
@@ -88,6 +93,7 @@ class Supervisor:
     def _spawn(self, child: Child) -> None:
         child.spawn(time.monotonic())
         assert child.proc is not None
+        self.intake.expect(child.name, child.proc.pid)
         self.channels.watch(child.proc.stderr, child.tail, child.name, child.pid)
         self._write_status(force=True)
 
@@ -108,7 +114,10 @@ class Supervisor:
     def _tick(self) -> None:
         self._pump(_TICK_MS)
         now = time.monotonic()
-        for child in self.children:
+        for child in list(self.children):
+            if self.retired.due(child, now):
+                self._forget(child, now)
+                continue
             code = child.reap()
             if code is not None:
                 self._on_exit(child, code, now)
@@ -136,6 +145,15 @@ class Supervisor:
             self.recycle(child, reason)
         else:
             child.terminate(reason, grace_s=_HANG_GRACE_S)
+
+    def _forget(self, child: Child, now: float) -> None:
+        """A retired sender that has exited leaves every live view; its counts fold in."""
+        self.retired.add(child, self.stats.by_name.get(child.name), now - self.t0)
+        self.stats.retire(child.name, child.role)
+        self.intake.forget(child.name)
+        self.children.remove(child)
+        del self.by_name[child.name]
+        self.run_dir.remove(f"{child.name}.json")
 
     def recycle(self, child: Child, reason: str) -> None:
         """Planned replacement: no backoff, not a crash. Senders overlap old and new."""
@@ -209,14 +227,12 @@ class Supervisor:
         child.open_record = record
         self.records.append(record)
 
-    def _on_heartbeat(self, raw: bytes) -> None:
-        try:
-            msg = decode_heartbeat(raw)
-            self.stats.update(msg)
-        except (ValueError, KeyError, TypeError):
-            self.stats.bad_heartbeats += 1
+    def _on_heartbeat(self, parts: list[bytes]) -> None:
+        msg = self.intake.heartbeat(parts)
+        if msg is None:
             return
-        child = self.by_name.get(str(msg["name"]))
+        self.stats.update(msg)
+        child = self.by_name.get(msg["name"])
         if child is None or msg["pid"] != child.pid:
             return
         now = time.monotonic()
@@ -226,13 +242,12 @@ class Supervisor:
             record["recovered_s"] = round(child.health.first_work_at - record.pop("_t"), 3)
             child.open_record = None
 
-    def _on_request(self, raw: bytes) -> bytes:
+    def _on_request(self, parts: list[bytes]) -> bytes:
         try:
-            request = json.loads(raw)
-            reply = self._handle(request["cmd"], request)
-        except (ValueError, KeyError, TypeError) as exc:
-            reply = {"error": f"bad control request: {exc}"}
-        return json.dumps(reply).encode()
+            request = self.intake.request(parts)
+        except BadRequest as exc:
+            return json.dumps({"error": f"bad control request: {exc}"}).encode()
+        return json.dumps(self._handle(request["cmd"], request)).encode()
 
     def _handle(self, cmd: str, request: dict[str, Any]) -> dict[str, Any]:
         if cmd == "status":
@@ -242,9 +257,9 @@ class Supervisor:
             return {"ok": True}
         if cmd == "restart":
             child = self.by_name.get(str(request.get("name")))
-            if child is None:
+            if child is None or child.removed:
                 return {
-                    "error": f"no process named {request.get('name')!r}; "
+                    "error": f"no process named {str(request.get('name'))[:64]!r}; "
                     f"known: {', '.join(self.by_name)}"
                 }
             self.recycle(child, "requested by supervisor restart")
@@ -276,6 +291,7 @@ class Supervisor:
             "uptime_s": round(now - self.t0, 1),
             "stopping": self.stop_reason,
             "processes": [row(c, self.stats, now) for c in self.children],
+            "rejected_messages": dict(self.stats.rejected),
         }
 
     # -- stopping ------------------------------------------------------------
@@ -312,6 +328,9 @@ class Supervisor:
         result = report.build(self.stats, self.children, duration_s)
         result["stop_reason"] = self.stop_reason
         result["restarts"] = [{k: v for k, v in r.items() if k != "_t"} for r in self.records]
+        result["restarts_dropped"] = self.records.dropped
+        result.update(self.retired.report())
+        result["rejected_messages"] = dict(self.stats.rejected)
         print(report.summary(result), flush=True)
         if self.options.report:
             report.write(result, self.options.report)
@@ -321,9 +340,7 @@ class Supervisor:
         if not force and now - self.status_at < 2.0:
             return
         self.status_at = now
-        tmp = self.run_dir.path / "status.json.tmp"
-        tmp.write_text(json.dumps(self.status()))
-        os.replace(tmp, self.run_dir.path / "status.json")
+        write_atomic(self.run_dir.path / "status.json", json.dumps(self.status()).encode())
 
     def close(self) -> None:
         self.channels.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,26 +56,52 @@ class ProcessStats:
     def seen(self, pid: int | None) -> bool:
         return pid is not None and pid in self.snapshots
 
+    def absorb(self, other: ProcessStats) -> None:
+        """Fold another slot's totals into this one's base (a retired process)."""
+        for key, n in other.counters().items():
+            self.base_counters[key] += n
+        self.base_hist.merge(other.histogram().counts)
+        self.base_cpu_s += other.cpu_s()
+        self.max_rss_mb = max(self.max_rss_mb, other.max_rss_mb)
+
 
 class Stats:
     def __init__(self) -> None:
         self.by_name: dict[str, ProcessStats] = defaultdict(ProcessStats)
-        self.bad_heartbeats = 0
+        self.rejected: Counter[str] = Counter()  # by supervisor.intake.Refusal
+        # each role's retired slots, folded in, so totals survive their removal
+        self.retired: dict[str, ProcessStats] = defaultdict(ProcessStats)
+        self.retired_reconnects = 0  # reported in info, not counters: kept for the metric
+
+    @property
+    def bad_heartbeats(self) -> int:
+        return self.rejected["heartbeat_malformed"]
 
     def update(self, msg: dict[str, Any]) -> None:
         self.by_name[str(msg["name"])].update(msg)
 
+    def retire(self, name: str, role: str) -> None:
+        """A slot that is gone for good: its counts move into its role's retired totals."""
+        if name in self.by_name:
+            gone = self.by_name.pop(name)
+            self.retired[role].absorb(gone)
+            self.retired_reconnects += sum(
+                int(m["info"].get("reconnects", 0)) for m in gone.snapshots.values()
+            )
+
+    def _slots(self, prefix: str) -> list[ProcessStats]:
+        own = [s for name, s in self.by_name.items() if name.startswith(prefix)]
+        return own + [s for role, s in self.retired.items() if role.startswith(prefix)]
+
     def role_counters(self, prefix: str) -> dict[str, int]:
         total: dict[str, int] = defaultdict(int)
-        for name, stats in self.by_name.items():
-            if name.startswith(prefix):
-                for key, n in stats.counters().items():
-                    total[key] += n
+        for stats in self._slots(prefix):
+            for key, n in stats.counters().items():
+                total[key] += n
         return dict(total)
 
     def latency(self) -> Histogram:
         hist = Histogram()
-        for name, stats in self.by_name.items():
-            if name.startswith("sender"):
-                hist.merge(stats.histogram().counts)
+        for stats in self._slots("sender"):
+            hist.merge(stats.histogram().counts)
         return hist
