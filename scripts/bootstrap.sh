@@ -95,6 +95,20 @@ if [ ! -e "$stamp" ]; then
     touch "$stamp"
 fi
 
+# --- Node.js test server ----------------------------------------------------------
+# tests/e2e/test_refusal.py meets the official Socket.IO 4 server. Node.js and npm
+# come with this project's machines; without them that one test is skipped.
+NODE_DIR="$REPO/tests/node"
+if command -v npm >/dev/null 2>&1; then
+    lock="$(sha256sum "$NODE_DIR/package-lock.json" | cut -d' ' -f1)"
+    if [ ! -e "$NODE_DIR/node_modules/.installed-$lock" ]; then
+        echo "bootstrap: npm ci in tests/node (log: $LOGS/npm.log)"
+        (cd "$NODE_DIR" && npm ci --no-audit --no-fund) >"$LOGS/npm.log" 2>&1 \
+            || { cat "$LOGS/npm.log" >&2; die "npm ci failed"; }
+        touch "$NODE_DIR/node_modules/.installed-$lock"
+    fi
+fi
+
 export VENV
 case ":$PATH:" in
     *":$VENV/bin:"*) ;;  # already there (bootstrap sourced twice): keep PATH short

@@ -22,6 +22,7 @@ from supervisor.child import EXIT_CONFIG, decode_heartbeat
 from supervisor.config import MAX_SENDERS, ConfigError, Options
 from supervisor.devices import check_mic
 from supervisor.metrics import Metrics
+from supervisor.outcome import EXIT_UNDELIVERED, LinkWatch
 from supervisor.pipeline import Pipeline
 from supervisor.process import Child, describe_exit
 from supervisor.recycle import Recycler
@@ -54,6 +55,7 @@ class Supervisor:
         self.exit_code = 0
         self.records: deque[dict[str, Any]] = deque(maxlen=200)
         self.live = LiveView()
+        self.links = LinkWatch()
         self.t0 = time.monotonic()
         self.status_at = 0.0
 
@@ -81,6 +83,8 @@ class Supervisor:
 
     def _start_in_order(self) -> None:
         for child in self.children:
+            if self.stop_reason is not None:
+                return
             self._spawn(child)
             if child.role != "capture":
                 self._wait_ready(child)
@@ -98,6 +102,8 @@ class Supervisor:
             self._tick()
             if child.health.beat_at is not None and child.health.info.get("connected", True):
                 return
+        if self.stop_reason is not None or self.signals:
+            return
         logger.warning(
             "supervisor: %s not ready after %.0f s, going on", child.name, _READY_TIMEOUT_S
         )
@@ -221,10 +227,18 @@ class Supervisor:
             return
         now = time.monotonic()
         child.health.beat(child.role, msg, now)
+        if child.role == "sender":
+            self._check_link(child, msg["info"])
         record = child.open_record
         if record is not None and child.health.first_work_at is not None:
             record["recovered_s"] = round(child.health.first_work_at - record.pop("_t"), 3)
             child.open_record = None
+
+    def _check_link(self, child: Child, info: dict[str, Any]) -> None:
+        refused = self.links.observe(child.name, info)
+        if refused is not None and self.stop_reason is None:
+            print(f"supervisor: {refused}", file=sys.stderr)
+            self.exit_code, self.stop_reason = EXIT_CONFIG, "server refused the connection"
 
     def _on_request(self, raw: bytes) -> bytes:
         try:
@@ -312,7 +326,12 @@ class Supervisor:
         result = report.build(self.stats, self.children, duration_s)
         result["stop_reason"] = self.stop_reason
         result["restarts"] = [{k: v for k, v in r.items() if k != "_t"} for r in self.records]
+        result["link_errors"] = dict(self.links.errors)
         print(report.summary(result), flush=True)
+        undelivered = self.links.undelivered(result["frames"]) if not self.exit_code else None
+        if undelivered is not None:
+            print(f"supervisor: {undelivered}", file=sys.stderr)
+            self.exit_code = EXIT_UNDELIVERED
         if self.options.report:
             report.write(result, self.options.report)
 

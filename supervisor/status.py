@@ -41,11 +41,19 @@ def row(child: Child, stats: Stats, now: float) -> dict[str, Any]:
         "frames_out": counters.get(key_out, 0),
         "drops": drops,
         "counters": counters,
-        "last_error": child.pending_reason or child.last_exit or None,
+        "last_error": child.pending_reason or _link_error(child, stats) or child.last_exit or None,
     }
 
 
 _LOSSES = ("ack_timeout", "lost_in_flight", "rejected")
+
+
+def _link_error(child: Child, stats: Stats) -> str | None:
+    """A sender's last failed connect (its server's refusal, unreachable, TLS)."""
+    if child.role != "sender" or child.name not in stats.by_name:
+        return None
+    error = stats.by_name[child.name].info.get("link_error")
+    return str(error["text"]) if isinstance(error, dict) and "text" in error else None
 
 
 class LiveView:
