@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.receivers import start_receiver, stop_receiver
+from tests.supervisor.test_metrics import free_port, scrape, value
 from tests.support import REPO, Procs, live_status, poll_for, supervisor_cmd
 
 NODE_DIR = REPO / "tests" / "node"
@@ -95,12 +95,6 @@ def test_node_socketio_server_refusal_ends_the_run(
     assert_refused_at_start(code, err, took_s, report)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_unreachable_server_fails_the_run_and_says_why(
     procs: Procs, run_dir: Path, tmp_path: Path
 ) -> None:
@@ -126,12 +120,12 @@ def test_a_link_refused_after_it_was_up_keeps_retrying_loudly(
     out = tmp_path / "rec"
     good = token_file(tmp_path / "good", GOOD)
     url, receiver = start_receiver(procs, out, "--auth-token-file", good)
-    log = tmp_path / "supervisor.log"
+    log, metrics = tmp_path / "supervisor.log", free_port()
     with log.open("w") as sink:
         supervisor = procs.start(
             supervisor_cmd(
                 *("start", "--run-dir", str(run_dir), "--server", url),
-                *("--auth-token-file", good),
+                *("--auth-token-file", good, "--metrics", str(metrics)),
             ),
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -147,6 +141,16 @@ def test_a_link_refused_after_it_was_up_keeps_retrying_loudly(
     rows = {r["name"]: r for r in live_status(run_dir)["processes"]}
     assert "refused the connection: unauthorized" in str(rows["sender-1"]["last_error"])
     assert supervisor.poll() is None, log.read_text()  # still running, still trying
+    samples = poll_for(
+        lambda: (
+            (s := scrape(metrics))
+            and value(s, "audio_uplink_connect_failures_total", kind="refused")
+            and s
+        ),
+        30,
+    )
+    errors = [labels for (name, labels) in samples if name == "audio_uplink_link_error"]
+    assert any(("kind", "refused") in labels for labels in errors), errors
 
     subprocess.run(supervisor_cmd("stop", "--run-dir", str(run_dir)), check=True, timeout=60)
     assert supervisor.wait(timeout=60) == 0, log.read_text()  # frames got through before
