@@ -86,10 +86,10 @@ fi
 hash="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
 stamp="$VENV/.installed-$hash"
 if [ ! -e "$stamp" ]; then
-    echo "bootstrap: pip install -e \".[test]\" (log: $LOGS/pip.log)"
+    echo "bootstrap: pip install -e \".[test,bench]\" (log: $LOGS/pip.log)"
     # pip may print "WARNING: Location ... is ignored" on this machine: harmless,
     # so its output goes to the log and is shown only if the install fails.
-    (cd "$REPO" && "$VENV/bin/python" -m pip install -q -e ".[test]") >"$LOGS/pip.log" 2>&1 \
+    (cd "$REPO" && "$VENV/bin/python" -m pip install -q -e ".[test,bench]") >"$LOGS/pip.log" 2>&1 \
         || { cat "$LOGS/pip.log" >&2; die "pip install failed"; }
     rm -f "$VENV"/.installed-*
     touch "$stamp"

@@ -32,7 +32,7 @@ def real_failure(url: str) -> BaseException:
     async def attempt() -> BaseException:
         async with aiohttp.ClientSession() as session:
             try:
-                await session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=5))
+                await session.ws_connect(url)
             except aiohttp.ClientError as exc:
                 return wrapped(exc)
         raise AssertionError(f"{url} answered")

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from supervisor.child import ChildSpec
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    """Everything one capture process needs; built by the supervisor."""
+
+    child: ChildSpec
+    stream: str
+    source: str
+    endpoint: str
+    rate: int = 16000
+    channels: int = 1
+    frame_ms: float = 20.0
+    hwm_ms: int = 1000
+    pace: bool = True
+    seq_start: int = 0
+    wait_peer_ms: int = 3000
+    codec: str = "pcm"
+    bitrate: int = 24000
+    application: str = "voip"
+    curve_dir: str | None = None  # tcp:// endpoint: CURVE server (supervisor/curve.py)
+
+    @property
+    def frame_s(self) -> float:
+        return self.frame_ms / 1000
+
+    @property
+    def samples_per_frame(self) -> int:
+        return round(self.rate * self.frame_ms / 1000)
+
+    @property
+    def hwm_frames(self) -> int:
+        return max(1, math.ceil(self.hwm_ms / self.frame_ms))

@@ -1,0 +1,157 @@
+"""Audio sources. Each yields exactly one frame of s16le audio per ``read``.
+
+``tone`` and ``file:`` are addressed by seq so a restarted capture continues
+the same signal where real time says it should be; ``mic`` is paced by the
+device itself and numbers its frames (``Captured.index``) by real time.
+"""
+
+from __future__ import annotations
+
+import math
+import wave
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+TONE_HZ = 440
+TONE_DBFS = -6.0
+
+
+class SourceError(Exception):
+    """The source cannot be opened as asked; the text tells the user what to do."""
+
+
+class Source(Protocol):
+    """A source the capture loop paces: it asks for frame ``seq`` when its time comes."""
+
+    def read(self, seq: int) -> bytes | None:
+        """Audio of frame ``seq``, or None when the source has ended."""
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """One frame from a device: ``index`` counts frame times since the source opened."""
+
+    index: int
+    t_capture: float
+    audio: bytes
+
+
+@runtime_checkable
+class DeviceSource(Protocol):
+    """A source paced by its device: frames come when they come, gaps skip indexes."""
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Counters of the device's own events, for the heartbeat."""
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Which device, in which state, for the heartbeat."""
+
+    def next_frame(self, timeout_s: float) -> Captured | None:
+        """The next frame, or None if none came within ``timeout_s``."""
+
+    def take_dropped(self) -> int:
+        """Frames the source dropped since the last call (its buffer was full)."""
+
+    def close(self) -> None: ...
+
+
+def tone_samples(seq: int, samples: int, rate: int, hz: int = TONE_HZ) -> np.ndarray[Any, Any]:
+    """The deterministic test tone: sample n is round(A*sin(2*pi*hz*n/rate)), A at -6 dBFS.
+
+    n is reduced modulo the tone's exact period so the result does not drift
+    after hours of float error.
+    """
+    period = rate // math.gcd(hz, rate)
+    n = (np.arange(samples, dtype=np.int64) + seq * samples) % period
+    amplitude = 32767 * 10 ** (TONE_DBFS / 20)
+    return np.round(amplitude * np.sin(2 * np.pi * hz * n / rate)).astype("<i2")
+
+
+class ToneSource:
+    """The tone repeats every few frames (5 for 440 Hz at 16 kHz, 20 ms): those are cached."""
+
+    _MAX_CACHED_FRAMES = 1000
+
+    def __init__(self, hz: int, rate: int, channels: int, samples: int) -> None:
+        if not 1 <= hz < rate // 2:
+            raise SourceError(f"tone frequency {hz} Hz must be between 1 and {rate // 2 - 1}")
+        self.hz, self.rate, self.channels, self.samples = hz, rate, channels, samples
+        period = rate // math.gcd(hz, rate)
+        self.cycle = period // math.gcd(period, samples)
+        self._cache: dict[int, bytes] = {}
+
+    def read(self, seq: int) -> bytes:
+        if self.cycle > self._MAX_CACHED_FRAMES:
+            return self._make(seq)
+        key = seq % self.cycle
+        if key not in self._cache:
+            self._cache[key] = self._make(key)
+        return self._cache[key]
+
+    def _make(self, seq: int) -> bytes:
+        mono = tone_samples(seq, self.samples, self.rate, self.hz)
+        return np.repeat(mono, self.channels).tobytes()
+
+    def close(self) -> None:
+        pass
+
+
+class FileSource:
+    """A 16-bit PCM WAV; the last partial frame is padded with silence."""
+
+    def __init__(self, path: str, rate: int, channels: int, samples: int) -> None:
+        try:
+            self._wav = wave.open(path, "rb")
+        except (OSError, EOFError, wave.Error) as exc:
+            raise SourceError(f"cannot read WAV file {path}: {exc}") from None
+        width, file_rate, file_ch = (
+            self._wav.getsampwidth(),
+            self._wav.getframerate(),
+            self._wav.getnchannels(),
+        )
+        if width != 2:
+            self._wav.close()
+            raise SourceError(f"{path} has {8 * width}-bit samples; only 16-bit PCM WAV works")
+        if (file_rate, file_ch) != (rate, channels):
+            self._wav.close()
+            raise SourceError(
+                f"{path} is {file_rate} Hz {file_ch} ch; run with "
+                f"--rate {file_rate} --channels {file_ch}"
+            )
+        self.samples, self.channels = samples, channels
+
+    def read(self, seq: int) -> bytes | None:
+        start = seq * self.samples
+        if start >= self._wav.getnframes():
+            return None
+        if self._wav.tell() != start:
+            self._wav.setpos(start)
+        data = self._wav.readframes(self.samples)
+        return data.ljust(self.samples * self.channels * 2, b"\0")
+
+    def close(self) -> None:
+        self._wav.close()
+
+
+def open_source(spec: str, rate: int, channels: int, samples: int) -> Source | DeviceSource:
+    """Parse ``tone[:HZ]``, ``file:PATH.wav`` or ``mic[:DEVICE]`` and open it."""
+    kind, _, arg = spec.partition(":")
+    if kind == "tone":
+        try:
+            hz = int(arg) if arg else TONE_HZ
+        except ValueError:
+            raise SourceError(f"tone:{arg}: frequency must be a whole number of Hz") from None
+        return ToneSource(hz, rate, channels, samples)
+    if kind == "file" and arg:
+        return FileSource(arg, rate, channels, samples)
+    if kind == "mic":
+        from capture_proc.micstream import MicSource  # PyAudio loads only for a mic
+
+        return MicSource(arg or None, rate, channels, samples)
+    raise SourceError(f"unknown source {spec!r}: use tone[:HZ], file:PATH.wav or mic[:DEVICE]")

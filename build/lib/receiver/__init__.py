@@ -1,0 +1,1 @@
+"""The reference receiver: a Socket.IO server that validates frames and writes WAV files."""

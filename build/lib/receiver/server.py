@@ -1,0 +1,179 @@
+"""The Socket.IO server: validate, write, ack; counters out by heartbeat and stats.json."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import socketio
+import zmq
+from aiohttp import web
+
+from receiver.config import ReceiverConfig
+from receiver.guard import Guard, Rejected
+from receiver.sink import StreamSink
+from receiver.tls import server_context
+from supervisor.auth import load_token
+from supervisor.child import (
+    EXIT_CONFIG,
+    EXIT_CRASH,
+    EXIT_OK,
+    Heartbeat,
+    load_config,
+    setup_logging,
+    start_child,
+)
+from supervisor.config import ConfigError
+from uplink_frame import FrameError
+
+logger = logging.getLogger(__name__)
+_FLUSH_S = 0.05
+_CODEC_KEYS = ("audio_bytes", "concealed", "decode_errors")  # sink.py, uplink_frame/codec.py
+
+
+class Receiver:
+    def __init__(self, config: ReceiverConfig) -> None:
+        self.config = config
+        self.out_dir = Path(config.out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.sinks: dict[str, StreamSink] = {}
+        self.counters = {"frames": 0, "bad_frame": 0, "clients": 0}
+        token = load_token(config.auth_token_file) if config.require_auth else None
+        if config.require_auth and token is None:
+            raise ConfigError("auth required but no token file and no $AUDIO_UPLINK_TOKEN")
+        self.guard = Guard(config.max_message_bytes, token)
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            # one event at a time, in arrival order: frames are written in the
+            # order they came and a slow disk slows the acks (backpressure)
+            async_handlers=False,
+            max_http_buffer_size=self.guard.transport_cap,
+            transports=["websocket"],
+        )
+        self.sio.on(config.event, self.on_frame)
+        self.sio.on("connect", self.on_connect)
+        self.sio.on("disconnect", self.on_disconnect)
+
+    async def on_connect(self, sid: str, environ: Any, auth: Any = None) -> None:
+        if not self.guard.admit(sid, auth):
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        self.counters["clients"] += 1
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.guard.disconnected(reason)
+
+    async def on_frame(self, sid: str, data: Any = None) -> dict[str, Any]:
+        try:
+            frames = self.guard.frames(data)
+            for frame in frames:
+                sink = self.sinks.get(frame.stream) or self._open(frame)
+                sink.write(frame, time.monotonic())
+        except (Rejected, FrameError) as exc:
+            self.counters["bad_frame"] += 1
+            return {"ok": False, "error": str(exc)[:200]}
+        self.counters["frames"] += len(frames)
+        return {"ok": True}
+
+    def _open(self, frame: Any) -> StreamSink:
+        if len(self.sinks) >= self.config.max_streams:
+            raise FrameError(f"more than {self.config.max_streams} streams")
+        path = self.out_dir / f"{frame.stream}.wav"
+        sink = StreamSink(path, frame, self.config.max_gap_fill_s, self.config.reorder_ms / 1000)
+        self.sinks[frame.stream] = sink
+        logger.info("receiver %d: new stream %s -> %s", os.getpid(), frame.stream, path)
+        return sink
+
+    def flush(self) -> None:
+        now = time.monotonic()
+        for sink in self.sinks.values():
+            if sink.held:
+                sink.flush(now)
+
+    def stats(self) -> dict[str, Any]:
+        streams = {
+            name: {
+                **sink.counts,
+                "first_seq": sink.first_seq,
+                "next_seq": sink.next_seq,
+                "held": len(sink.held),
+            }
+            for name, sink in self.sinks.items()
+        }
+        return {**self.counters, **self.guard.counts, "streams": streams}
+
+    def close(self) -> None:
+        for sink in self.sinks.values():
+            sink.close()
+        stats_path = self.out_dir / "stats.json"
+        stats_path.write_text(json.dumps(self.stats(), indent=2))
+
+
+async def serve(config: ReceiverConfig) -> None:
+    """Serve until SIGTERM/SIGINT, then close every WAV and write stats.json."""
+    receiver = Receiver(config)
+    app = web.Application()
+    receiver.sio.attach(app)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    tls = server_context(config.cert_file, config.key_file)
+    site = web.TCPSite(runner, config.host, config.port, reuse_address=True, ssl_context=tls)
+    await site.start()
+    port = runner.addresses[0][1]
+    scheme = "https" if tls else "http"
+    print(f"receiver listening on {scheme}://{config.host}:{port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    ctx: zmq.Context[Any] = zmq.Context()
+    heartbeat = Heartbeat(ctx, config.child) if config.child else None
+    try:
+        while not stop.is_set():
+            receiver.flush()  # gaps older than the reorder window become final
+            if heartbeat and heartbeat.due(time.monotonic()):
+                heartbeat.send(_flat(receiver.stats()), info={"port": port})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), _FLUSH_S)
+    finally:
+        await runner.cleanup()
+        receiver.close()
+        if heartbeat:
+            heartbeat.send(_flat(receiver.stats()), info={"port": port}, final=True)
+            heartbeat.close()
+        ctx.term()
+
+
+def _flat(stats: dict[str, Any]) -> dict[str, int]:
+    totals = {k: v for k, v in stats.items() if isinstance(v, int)}
+    for counts in stats["streams"].values():
+        for key in ("missing", "duplicates", "out_of_order", "late", "gap_filled", *_CODEC_KEYS):
+            totals[key] = totals.get(key, 0) + counts.get(key, 0)
+    return totals
+
+
+def main(config_path: str | None, host: str, port: int, out_dir: str, **own: Any) -> None:
+    """Run the reference receiver (supervised with --config, or on its own with ``own``)."""
+    if config_path:
+        config = load_config(ReceiverConfig, config_path)
+        assert config.child is not None
+        start_child(config.child)
+    else:
+        config = ReceiverConfig(child=None, out_dir=out_dir, host=host, port=port, **own)
+        setup_logging("receiver")
+    try:
+        asyncio.run(serve(config))
+    except (ConfigError, OSError) as exc:  # bad token, cert or key: one line, no traceback
+        print(f"receiver: {exc}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
+    except Exception:
+        logger.exception("receiver crashed")
+        sys.exit(EXIT_CRASH)
+    sys.exit(EXIT_OK)

@@ -1,0 +1,184 @@
+"""Ack-based flow control, free of I/O so every rule is visible in one place.
+
+Frames wait in ``pending`` (a ring: max_latency_ms of audio while the link
+feeds the server, the newest buffer_ms while it is down or stalled), at most
+``window.size`` emits are in flight unacked (sized from ack round trips,
+see window.py), and every frame that leaves without an ack is counted under
+one reason:
+
+- ``dropped.stale``: older than max_latency_ms when its turn came, or pushed
+  out of a full queue
+- ``dropped.disconnected``: pushed out of the replay ring while the link was
+  down or stalled
+- ``dropped.backlog``: the server handles frames slower than capture makes
+  them, so a backlog would only grow; the oldest go so the newest reach it
+- ``ack_timeout``: its ack did not come within ack_timeout_ms (credit returned)
+- ``lost_in_flight``: unacked when the link dropped (its callback never fires)
+- ``dropped.shutdown``: still held when the drain deadline of a stop ran out
+- ``rejected``: the server acked it with ``{"ok": false}``
+
+With ``acks`` off a frame handed to the link counts as ``written`` instead.
+An emit may carry a batch of frames; every counter counts frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sender_proc.pending import Pending
+from sender_proc.window import DelayWindow
+from supervisor.histogram import Histogram
+from uplink_frame import Frame
+
+COUNTERS = (
+    "received",
+    "sent",
+    "acked",
+    "written",
+    "bad_frame",
+    "rejected",
+    "dropped.stale",
+    "dropped.disconnected",
+    "dropped.backlog",
+    "ack_timeout",
+    "lost_in_flight",
+    "dropped.shutdown",
+    "stalls",
+)
+
+
+@dataclass(slots=True)
+class InFlight:
+    frames: list[Frame]
+    sent_at: float
+
+
+@dataclass(frozen=True)
+class FlowLimits:
+    window: int
+    queue_frames: int
+    buffer_frames: int
+    max_latency_s: float
+    ack_timeout_s: float
+    target_s: float = 0.05
+    batch_frames: int = 1
+    acks: bool = True
+
+
+class FlowControl:
+    def __init__(self, limits: FlowLimits):
+        self.limits = limits
+        self.max_latency_s = limits.max_latency_s
+        self.ack_timeout_s = limits.ack_timeout_s
+        self.window = DelayWindow(limits.window, limits.target_s)
+        self.pending = Pending(limits.queue_frames, limits.buffer_frames)
+        self.inflight: dict[int, InFlight] = {}  # ack id -> frames, oldest first
+        self.counters = dict.fromkeys(COUNTERS, 0)
+        self.latency = Histogram()
+        self.connected = False
+        self.stalled_since: float | None = None
+        self.flushing = False  # a stop: send partial batches too
+
+    def count(self, reason: str, n: int = 1) -> None:
+        self.counters[reason] += n
+
+    @property
+    def feeding(self) -> bool:
+        return self.connected and self.stalled_since is None
+
+    def offer(self, frame: Frame) -> None:
+        self.counters["received"] += 1
+        dropped = self.pending.add(frame, self.feeding)
+        self.count("dropped.stale" if self.feeding else "dropped.disconnected", dropped)
+        self._trim_backlog()
+
+    def _trim_backlog(self) -> None:
+        """A server slower than capture never drains a backlog: keep only the newest frames."""
+        service = self.window.service_s
+        if not (self.feeding and service is not None and self.pending):
+            return
+        if service > self.pending.frames[-1].duration_s:
+            keep = max(1, int(self.limits.target_s / service))
+            self.count("dropped.backlog", self.pending.trim(keep))
+
+    def can_send(self, now: float) -> bool:
+        if not self.connected or not self.pending:
+            return False
+        if self.stalled_since is not None:
+            return not self.inflight  # one probe at a time tells us when acks come back
+        if len(self.inflight) >= self.window.size:
+            return False
+        return self.flushing or self._batch_ready(now)
+
+    def _batch_ready(self, now: float) -> bool:
+        """A full batch waits, or its oldest frame has waited a batch's length."""
+        batch = self.limits.batch_frames
+        if batch <= 1:
+            return True
+        oldest = self.pending.frames[0]
+        if now - oldest.t_ready >= (batch - 1) * oldest.duration_s:
+            return True
+        return self.pending.waiting(oldest.stream) >= batch
+
+    def next_batch(self, now: float) -> list[Frame]:
+        """The oldest pending frames still young enough to be worth sending."""
+        self._trim_backlog()
+        batch, stale = self.pending.take(now, self.max_latency_s, self.limits.batch_frames)
+        self.count("dropped.stale", stale)
+        return batch
+
+    def sent(self, ack_id: int, frames: list[Frame], now: float) -> None:
+        self.counters["sent"] += len(frames)
+        if not self.limits.acks:
+            self.counters["written"] += len(frames)
+            return
+        self.inflight[ack_id] = InFlight(frames, now)
+
+    def acked(self, ack_id: int, now: float, ok: bool = True) -> bool:
+        """An ack came; ``ok`` False means the server refused the frames."""
+        entry = self.inflight.pop(ack_id, None)
+        if entry is None:
+            return False  # already timed out or lost with a dropped link
+        self.stalled_since = None
+        self.window.sample(now - entry.sent_at, now, bool(self.pending or self.inflight))
+        if not ok:
+            self.count("rejected", len(entry.frames))
+            return True
+        self.counters["acked"] += len(entry.frames)
+        for frame in entry.frames:
+            self.latency.add((now - frame.t_ready) * 1000)
+        return True
+
+    def expire(self, now: float) -> list[int]:
+        """Ack ids whose ack is overdue; their credit is returned and the link counts as stalled."""
+        expired = []
+        for ack_id, entry in self.inflight.items():
+            if now - entry.sent_at < self.ack_timeout_s:
+                break  # dict keeps send order: the rest are younger
+            expired.append(ack_id)
+        for ack_id in expired:
+            self.count("ack_timeout", len(self.inflight.pop(ack_id).frames))
+        if expired and self.stalled_since is None:
+            self.stalled_since = now
+            self.count("stalls")
+        return expired
+
+    def link_up(self, now: float) -> None:
+        self.connected = True
+        self.stalled_since = None
+        self.window.reset(now)
+
+    def link_down(self) -> None:
+        self.connected = False
+        self.stalled_since = None
+        self.count("lost_in_flight", sum(len(e.frames) for e in self.inflight.values()))
+        self.inflight.clear()
+
+    def abandon(self) -> None:
+        """A stop's drain deadline passed: account for everything still held."""
+        self.count("dropped.shutdown", self.pending.clear())
+        self.link_down()
+
+    @property
+    def idle(self) -> bool:
+        return not self.pending and not self.inflight

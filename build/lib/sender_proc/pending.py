@@ -1,0 +1,63 @@
+"""Frames waiting to be emitted: a ring bounded in frames, oldest first.
+
+While the link feeds the server the ring holds ``max_latency_ms`` of audio;
+while it is down or stalled it holds the newest ``buffer_ms`` (the replay
+window), so an outage costs a bounded amount of memory whatever its length.
+Each method returns how many frames it dropped; the caller counts them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from uplink_frame import Frame
+
+
+class Pending:
+    def __init__(self, live_frames: int, buffer_frames: int) -> None:
+        self.live_frames = live_frames
+        self.buffer_frames = buffer_frames
+        self.frames: deque[Frame] = deque()
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def add(self, frame: Frame, feeding: bool) -> int:
+        """Append; drop the oldest past the bound of the link's state."""
+        self.frames.append(frame)
+        return self.trim(self.live_frames if feeding else self.buffer_frames)
+
+    def trim(self, keep: int) -> int:
+        """Keep only the newest ``keep`` frames."""
+        dropped = 0
+        while len(self.frames) > max(0, keep):
+            self.frames.popleft()
+            dropped += 1
+        return dropped
+
+    def take(self, now: float, max_age_s: float, most: int) -> tuple[list[Frame], int]:
+        """The oldest frame still younger than ``max_age_s`` and the frames that follow it
+        in its stream (other streams' frames interleave), up to ``most`` in all.
+
+        Returns them and how many older frames were dropped on the way.
+        """
+        stale = 0
+        while self.frames and now - self.frames[0].t_ready > max_age_s:
+            self.frames.popleft()
+            stale += 1
+        if not self.frames:
+            return [], stale
+        batch = [self.frames.popleft()]
+        if most > 1:
+            rest: deque[Frame] = deque()
+            for frame in self.frames:
+                follows = frame.stream == batch[0].stream and frame.seq == batch[-1].seq + 1
+                (batch if follows and len(batch) < most else rest).append(frame)
+            self.frames = rest
+        return batch, stale
+
+    def waiting(self, stream: str) -> int:
+        return sum(1 for frame in self.frames if frame.stream == stream)
+
+    def clear(self) -> int:
+        return self.trim(0)

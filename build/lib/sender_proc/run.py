@@ -1,0 +1,283 @@
+"""The sender: PULL frames, feed them to Socket.IO within the ack window, drain on stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+import zmq
+import zmq.asyncio
+
+from sender_proc import connect_opts
+from sender_proc.config import SenderConfig
+from sender_proc.flow import FlowControl
+from sender_proc.link import Link
+from supervisor import curve
+from supervisor.child import (
+    EXIT_CRASH,
+    EXIT_OK,
+    Heartbeat,
+    load_config,
+    start_child,
+)
+from uplink_frame import Frame, FrameError, decode
+from uplink_frame.batch import to_batch
+
+logger = logging.getLogger(__name__)
+_DRAIN_IDLE_S = 0.2  # nothing routes to us any more: a pipe empty this long is drained
+_LET_GO_S = 1.0  # a retiring sender waits this long at most for a frame from each capture
+
+
+class Sender:
+    def __init__(self, config: SenderConfig, ctx: zmq.Context[Any]) -> None:
+        self.config = config
+        self.flow = FlowControl(config.limits())
+        self.wake = asyncio.Event()
+        self.room = asyncio.Event()  # a pending frame left: backpressure may pull again
+        self.stopping = asyncio.Event()
+        self.retiring = False
+        self.name = config.child.name
+        self.link = Link(
+            config.server,
+            config.connect_timeout_ms / 1000,
+            (config.backoff_initial_ms / 1000, config.backoff_max_ms / 1000),
+            on_up=self._link_up,
+            on_down=self._link_down,
+            opts=connect_opts.build(
+                config.server, config.auth_token_file, config.ca_file, config.tls_insecure
+            ),
+        )
+        self.heartbeat = Heartbeat(ctx, config.child)
+        self.pull = zmq.asyncio.Context.shadow(ctx.underlying).socket(zmq.PULL)
+        self.pull.linger = 0
+        self.pull.rcvhwm = config.rcvhwm_frames
+        self.pull.reconnect_ivl = 20  # capture restarts should reattach within a frame
+        if config.curve_dir:
+            curve.connect_as_client(self.pull, config.curve_dir)
+        for endpoint in config.endpoints:
+            self.pull.connect(endpoint)
+
+    def _link_up(self) -> None:
+        self.flow.link_up(time.time())
+        self.wake.set()
+
+    def _link_down(self) -> None:
+        self.flow.link_down()
+        self.wake.set()
+
+    async def pull_frames(self) -> None:
+        """Move frames from ZeroMQ into the bounded pending queue (cancelled on stop)."""
+        while True:
+            await self._wait_room()
+            self._take(await self.pull.recv())
+
+    async def drain_pipe(self) -> None:
+        """After a stop or a disconnect, an idle pipe is an empty pipe."""
+        while True:
+            await self._wait_room()
+            try:
+                raw = await asyncio.wait_for(self.pull.recv(), _DRAIN_IDLE_S)
+            except TimeoutError:
+                return
+            self._take(raw)
+
+    async def _wait_room(self) -> None:
+        while self.config.backpressure and len(self.flow.pending) >= self.config.window:
+            self.room.clear()
+            await self.room.wait()
+
+    def _take(self, raw: bytes) -> Frame | None:
+        try:
+            frame = decode(raw)
+        except FrameError as exc:
+            self.flow.count("bad_frame")
+            logger.debug("bad frame: %s", exc)
+            return None
+        self.flow.offer(frame)
+        self.wake.set()
+        return frame
+
+    async def pump(self) -> None:
+        """Emit pending frames while the window has credit."""
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.flow.can_send(time.time()) and self.link.up and self._link_has_room():
+                frames = self.flow.next_batch(time.time())
+                self.room.set()
+                if not frames:
+                    break
+                await self._emit(frames)
+
+    def _link_has_room(self) -> bool:
+        """Without acks only the link's own send queue can push back: keep it short."""
+        return self.config.acks or self.link.queued_packets() < 2 * self.config.window
+
+    async def _emit(self, frames: list[Frame]) -> None:
+        data = frames[0].to_dict() if len(frames) == 1 else to_batch(frames)
+        if not self.config.acks:
+            await self.link.emit(self.config.event, data, None)
+            self.flow.sent(0, frames, time.time())
+            return
+        holder: list[int] = []
+
+        def on_ack(*reply: Any) -> None:
+            ok = not (reply and isinstance(reply[0], dict) and reply[0].get("ok") is False)
+            if holder and self.flow.acked(holder[0], time.time(), ok):
+                self.wake.set()
+                if self.flow.counters["acked"] == 1:
+                    self.send_heartbeat()  # the supervisor times recoveries by this
+
+        ack_id = await self.link.emit(self.config.event, data, on_ack)
+        holder.append(ack_id)
+        self.flow.sent(ack_id, frames, time.time())
+
+    async def expire_acks(self) -> None:
+        """Return overdue credit; acks missing for stall_reconnect_ms more: reconnect."""
+        period = min(0.25, self.config.ack_timeout_ms / 4000)
+        while True:
+            await asyncio.sleep(period)
+            now = time.time()
+            stalled = self.flow.stalled_since
+            expired = self.flow.expire(now)
+            for ack_id in expired:
+                self.link.forget_ack(ack_id)
+            if expired:
+                self.wake.set()
+            if stalled is None and self.flow.stalled_since is not None:
+                hint = "" if self.flow.counters["acked"] else " (never acked: acks = false?)"
+                logger.warning(
+                    "sender %s: no ack for %d ms, link stalled%s",
+                    self.name,
+                    self.config.ack_timeout_ms,
+                    hint,
+                )
+            elif stalled is not None and now - stalled >= self.config.stall_reconnect_ms / 1000:
+                logger.warning(
+                    "sender %s: stalled for %.1f s, reconnecting", self.name, now - stalled
+                )
+                await self.link.drop()
+
+    async def beat(self) -> None:
+        while True:
+            self.send_heartbeat()
+            await asyncio.sleep(self.heartbeat.interval_s)
+
+    def send_heartbeat(self, final: bool = False) -> None:
+        info = {
+            "connected": self.link.up,
+            "pending": len(self.flow.pending),
+            "inflight": len(self.flow.inflight),
+            "reconnects": self.link.reconnects,
+            "window": self.flow.window.size,
+            "stalled": self.flow.stalled_since is not None,
+            "link_error": self.link.last_error.to_info() if self.link.last_error else None,
+        }
+        failures = {f"connect_failed.{kind}": n for kind, n in self.link.failures.items()}
+        counters = {**self.flow.counters, **failures}
+        self.heartbeat.send(counters, self.flow.latency.counts, info, final)
+
+    async def drain(self, puller: asyncio.Task[None]) -> None:
+        """After a stop: send what is held and collect its acks, within drain_ms."""
+        deadline = time.monotonic() + self.config.drain_ms / 1000
+        puller.cancel()
+        await asyncio.gather(puller, return_exceptions=True)
+        if self.retiring:
+            # capture is alive and the other senders pull: let go of it, then
+            # read what is already in our pipe until it stays empty (closing
+            # with frames in it discards them)
+            await self.let_go(deadline)
+        piped = asyncio.create_task(self.drain_pipe())
+        while time.monotonic() < deadline:
+            if self.flow.idle and piped.done():
+                break
+            await asyncio.sleep(0.02)
+            self.flow.flushing = piped.done()
+            self.wake.set()
+        piped.cancel()
+        self.flow.abandon()
+
+    async def let_go(self, deadline: float) -> None:
+        """Disconnect from each capture just after a frame from it arrived.
+
+        PUSH/PULL has no hand-off: a frame capture has queued for us when we
+        disconnect is lost. Capture hands us the next frame of a stream only
+        after every other sender has had one, so right after one arrives is
+        the moment with the least in flight toward us.
+        """
+        endpoints = dict(zip(self.config.streams, self.config.endpoints, strict=False))
+        unknown = [e for e in self.config.endpoints if e not in endpoints.values()]
+        until = min(deadline, time.monotonic() + _LET_GO_S)
+        while endpoints and (left := until - time.monotonic()) > 0:
+            try:
+                raw = await asyncio.wait_for(self.pull.recv(), left)
+            except TimeoutError:
+                break
+            frame = self._take(raw)
+            if frame is not None and frame.stream in endpoints:
+                self._disconnect(endpoints.pop(frame.stream))
+        for endpoint in [*endpoints.values(), *unknown]:
+            self._disconnect(endpoint)
+
+    def _disconnect(self, endpoint: str) -> None:
+        with contextlib.suppress(zmq.ZMQError):
+            self.pull.disconnect(endpoint)
+
+    def _retire(self) -> None:
+        """SIGUSR1 from the supervisor: a replacement is connected, finish and exit."""
+        self.retiring = True
+        self.stopping.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGUSR1, self._retire)
+        puller = asyncio.create_task(self.pull_frames())
+        tasks = [
+            puller,
+            asyncio.create_task(self.link.keep_connected()),
+            asyncio.create_task(self.pump()),
+            asyncio.create_task(self.expire_acks()),
+            asyncio.create_task(self.beat()),
+        ]
+        await self.stopping.wait()
+        logger.info("sender %s stopping: draining", self.config.child.name)
+        await self.drain(puller)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.link.close()
+        self.send_heartbeat(final=True)
+
+    def close(self) -> None:
+        self.pull.close()
+        self.heartbeat.close()
+
+
+async def _serve(config: SenderConfig, ctx: zmq.Context[Any]) -> None:
+    sender = Sender(config, ctx)
+    try:
+        await sender.run()
+    finally:
+        sender.close()
+
+
+def main(config_path: str) -> None:
+    """Entry point of ``python -m sender_proc``."""
+    config = load_config(SenderConfig, config_path)
+    start_child(config.child)
+    ctx: zmq.Context[Any] = zmq.Context()
+    try:
+        asyncio.run(_serve(config, ctx))
+    except Exception:
+        logger.exception("sender %s crashed", config.child.name)
+        sys.exit(EXIT_CRASH)
+    finally:
+        ctx.term()
+    sys.exit(EXIT_OK)

@@ -1,0 +1,1 @@
+"""supervisor: starts, watches, restarts and stops the audio-uplink processes."""

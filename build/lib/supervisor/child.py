@@ -1,0 +1,227 @@
+"""What every supervised child shares: its identity, how it dies with the
+supervisor, and the heartbeat it reports its counters on.
+
+Imported by capture_proc, sender_proc and receiver; keeps to the standard
+library, pyzmq and msgpack so a child starts fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import dataclasses
+import json
+import logging
+import os
+import resource
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgpack
+import zmq
+
+from supervisor import logfmt
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_CRASH = 1
+EXIT_CONFIG = 2
+EXIT_ORPHANED = 3
+_PR_SET_PDEATHSIG = 1
+_HEARTBEAT_MAX_BYTES = 1 << 20
+_HEARTBEAT_HWM = 16  # heartbeats are snapshots: an old one is worthless
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """Who a child is and how it reaches its supervisor."""
+
+    name: str
+    role: str
+    stats_endpoint: str
+    parent_pid: int
+    heartbeat_ms: int = 250
+    log_format: str = "text"
+
+
+C = TypeVar("C")
+
+
+def save_config(config: Any, path: Path) -> None:
+    """Write a child's frozen config where only its owner can read it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(dataclasses.asdict(config), f)
+
+
+def load_config(cls: type[C], path: str) -> C:
+    """Rebuild a child's config dataclass; its ``child`` field is a ChildSpec."""
+    with open(path) as f:
+        raw = json.load(f)
+    raw["child"] = ChildSpec(**raw["child"])
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if isinstance(raw.get(field.name), list):
+            raw[field.name] = tuple(raw[field.name])
+    return cls(**raw)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel for SIGKILL when the supervisor dies; exit if it already has.
+
+    The getppid check closes the race between fork and prctl: a parent that
+    died before prctl ran would otherwise leave this child orphaned forever.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        logger.error("child %d: supervisor %d is gone, exiting", os.getpid(), parent_pid)
+        sys.exit(EXIT_ORPHANED)
+
+
+def start_child(spec: ChildSpec) -> None:
+    """What every child does first: log with its name, die with the supervisor."""
+    setup_logging(spec.name, spec.log_format)
+    die_with_parent(spec.parent_pid)
+    if spec.role in os.environ.get("AUDIO_UPLINK_TEST_CRASH", "").split(","):
+        print(f"{spec.name}: crashing at start (AUDIO_UPLINK_TEST_CRASH)", file=sys.stderr)
+        sys.exit(EXIT_CRASH)
+
+
+def _test_leak_bytes(role: str, interval_s: float) -> int:
+    """AUDIO_UPLINK_TEST_LEAK=ROLE:MB_PER_S makes a child leak on purpose (tests only)."""
+    spec = os.environ.get("AUDIO_UPLINK_TEST_LEAK", "")
+    leak_role, _, rate = spec.partition(":")
+    if leak_role != role or not rate:
+        return 0
+    return int(float(rate) * interval_s * (1 << 20))
+
+
+def setup_logging(name: str, fmt: str = "text") -> None:
+    logfmt.setup(name, fmt)
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident set size from /proc, in MiB (0.0 if the process is gone)."""
+    try:
+        with open(f"/proc/{pid or 'self'}/statm") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class StopFlag:
+    """SIGTERM/SIGINT only record that a stop was asked; the main loop acts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._callbacks: list[Callable[[], None]] = []
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._handle)
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.requested = True
+        for callback in self._callbacks:
+            callback()
+
+
+class Heartbeat:
+    """PUSHes the child's counters to the supervisor.
+
+    Counters are cumulative for the life of this process; the supervisor
+    keeps the newest snapshot per pid and sums across restarts.
+    """
+
+    def __init__(self, ctx: zmq.Context[Any], spec: ChildSpec) -> None:
+        self.spec = spec
+        self.interval_s = spec.heartbeat_ms / 1000
+        self.next_due = 0.0
+        self._sock = ctx.socket(zmq.PUSH)
+        self._sock.linger = 500  # the final heartbeat must get out after a clean stop
+        self._sock.sndhwm = _HEARTBEAT_HWM
+        self._sock.connect(spec.stats_endpoint)
+        self._leak_bytes = _test_leak_bytes(spec.role, self.interval_s)
+        self._leaked: list[bytes] = []
+
+    def due(self, now: float) -> bool:
+        return now >= self.next_due
+
+    def send(
+        self,
+        counters: Mapping[str, int],
+        hist: Mapping[int, int] | None = None,
+        info: Mapping[str, Any] | None = None,
+        final: bool = False,
+    ) -> None:
+        now = time.time()
+        self.next_due = time.monotonic() + self.interval_s
+        if self._leak_bytes:
+            self._leaked.append(b"\x01" * self._leak_bytes)  # written, so resident
+        message = {
+            "name": self.spec.name,
+            "role": self.spec.role,
+            "pid": os.getpid(),
+            "t": now,
+            "final": final,
+            "counters": dict(counters),
+            "hist": dict(hist or {}),
+            "info": {"rss_mb": rss_mb(), "cpu_s": cpu_seconds(), **(info or {})},
+        }
+        # supervisor busy or gone: the next heartbeat carries the same totals
+        with contextlib.suppress(zmq.Again):
+            self._sock.send(msgpack.packb(message, use_bin_type=True), zmq.NOBLOCK)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def decode_heartbeat(raw: bytes) -> dict[str, Any]:
+    """Supervisor side: parse a heartbeat, ValueError on anything malformed."""
+    if len(raw) > _HEARTBEAT_MAX_BYTES:
+        raise ValueError(f"heartbeat of {len(raw)} bytes is too large")
+    try:
+        msg = msgpack.unpackb(raw, raw=False, strict_map_key=False)
+    except Exception as exc:
+        raise ValueError(f"heartbeat is not msgpack: {type(exc).__name__}") from None
+    if not isinstance(msg, dict) or not {"name", "pid", "counters", "hist", "info"} <= set(msg):
+        raise ValueError("heartbeat lacks name/pid/counters/hist/info")
+    _check_shape(msg)
+    return msg
+
+
+def _check_shape(msg: dict[str, Any]) -> None:
+    """Types the supervisor sums and compares; one bad heartbeat must not poison the totals."""
+    if not isinstance(msg["name"], str) or not _is_int(msg["pid"]):
+        raise ValueError("heartbeat name/pid of the wrong type")
+    for key, keys_are in (("counters", str), ("hist", int)):
+        table = msg[key]
+        if not isinstance(table, dict) or not all(
+            isinstance(k, keys_are) and _is_int(v) for k, v in table.items()
+        ):
+            raise ValueError(f"heartbeat {key} must map {keys_are.__name__} to int")
+    info = msg["info"]
+    if not isinstance(info, dict) or not all(
+        isinstance(info.get(k, 0.0), int | float) for k in ("rss_mb", "cpu_s")
+    ):
+        raise ValueError("heartbeat info must be a map with numeric rss_mb/cpu_s")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,0 +1,235 @@
+"""The supervisor's one config object: defaults, then the TOML file, then flags.
+
+Every key is validated here, once; an error names the key, the value and
+what is accepted, and the CLI turns it into one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from supervisor import codec_options
+from supervisor.opsconfig import OPS_PARSERS, combination_problem
+from uplink_frame import MAX_MESSAGE_BYTES, FrameError, frame_bytes
+
+
+class ConfigError(ValueError):
+    """A bad key or value; the message is the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class Options:
+    source: str = "tone"
+    server: str | None = None
+    stream: str = "main"
+    streams: tuple[tuple[str, str], ...] = ()  # (id, source) from [[streams]]; else stream+source
+    rate: int = 16000
+    channels: int = 1
+    frame_ms: float = 20.0
+    window: int = 8
+    max_latency_ms: int = 500
+    ack_timeout_ms: int = 2000
+    hwm_ms: int = 1000
+    senders: int = 1
+    event: str = "audio_data"
+    duration: float | None = None
+    report: str | None = None
+    recordings: str = "recordings"
+    run_dir: str | None = None
+    pace: bool = True
+    drain_ms: int = 3000
+    stop_timeout_ms: int = 5000
+    hang_timeout_ms: int = 2000
+    max_rss_mb: float = 256.0
+    capture_max_rss_mb: float | None = None
+    sender_max_rss_mb: float | None = None
+    receiver_max_rss_mb: float | None = None
+    max_restarts: int = 10
+    restart_window: float = 60.0
+    codec: str = "pcm"
+    bitrate: int = 24000
+    application: str = "voip"
+    stall_reconnect_ms: int = 5000
+    buffer_ms: int | None = None
+    acks: bool = True
+    batch_ms: int = 0
+    # operations and security; parsers in supervisor/opsconfig.py
+    auth_token_file: str | None = None
+    ca_file: str | None = None
+    tls_insecure: bool = False
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    metrics: str | None = None
+    log_format: str = "text"
+    capture_bind: str | None = None
+    curve_dir: str | None = None
+
+    def stream_sources(self) -> tuple[tuple[str, str], ...]:
+        return self.streams or ((self.stream, self.source),)
+
+    def rss_cap_mb(self, role: str) -> float:
+        cap: float | None = getattr(self, f"{role}_max_rss_mb")
+        return self.max_rss_mb if cap is None else cap
+
+    def resolved_run_dir(self) -> str:
+        if self.run_dir:
+            return self.run_dir
+        base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
+        return os.path.join(base, f"audio-uplink-{os.getuid()}")
+
+
+def _int(lo: int, hi: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ValueError(f"an integer from {lo} to {hi}")
+        return value
+
+    return parse
+
+
+def _float(lo: float, hi: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        try:
+            number = float(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not lo <= number <= hi:
+            raise ValueError(f"a number from {lo:g} to {hi:g}")
+        return number
+
+    return parse
+
+
+def _text(pattern: str, accepted: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+            raise ValueError(accepted)
+        return value
+
+    return parse
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "yes", "1"):
+        return True
+    if str(value).lower() in ("false", "no", "0"):
+        return False
+    raise ValueError("true or false")
+
+
+def _url(value: Any) -> str:
+    parsed = urlparse(str(value))
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError("an http:// or https:// URL of a Socket.IO server")
+    return str(value)
+
+
+MAX_SENDERS = 32
+_SOURCE = _text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]")
+_STREAM_ID = _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "1-64 characters of [A-Za-z0-9_.-]")
+
+
+def _streams(value: Any) -> tuple[tuple[str, str], ...]:
+    """``[[streams]]`` tables: each exactly ``id`` and ``source``, ids unique."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("one or more [[streams]] tables with id and source")
+    streams = []
+    for table in value:
+        if not isinstance(table, dict) or set(table) != {"id", "source"}:
+            keys = sorted(table) if isinstance(table, dict) else table
+            raise ValueError(f"tables with exactly id and source (got {keys})")
+        try:
+            streams.append((_STREAM_ID(table["id"]), _SOURCE(table["source"])))
+        except ValueError as exc:
+            raise ValueError(f"id and source in {table}: {exc}") from None
+    ids = [sid for sid, _ in streams]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"unique stream ids (got {ids})")
+    return tuple(streams)
+
+
+_PATH = _text(r".+", "a path")
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "source": _SOURCE,
+    "server": _url,
+    "stream": _STREAM_ID,
+    "streams": _streams,
+    "rate": _int(8000, 192000),
+    "channels": _int(1, 8),
+    "frame_ms": _float(2.5, 1000),
+    "window": _int(1, 1024),
+    "max_latency_ms": _int(10, 600_000),
+    "ack_timeout_ms": _int(10, 600_000),
+    "hwm_ms": _int(1, 600_000),
+    "senders": _int(1, MAX_SENDERS),
+    "event": _text(r"[A-Za-z0-9_.:-]{1,64}", "1-64 characters of [A-Za-z0-9_.:-]"),
+    "duration": _float(0.1, 1e9),
+    "report": _PATH,
+    "recordings": _PATH,
+    "run_dir": _PATH,
+    "pace": _bool,
+    "drain_ms": _int(0, 600_000),
+    "stop_timeout_ms": _int(100, 600_000),
+    "hang_timeout_ms": _int(100, 600_000),
+    "max_rss_mb": _float(16, 1 << 20),
+    "capture_max_rss_mb": _float(16, 1 << 20),
+    "sender_max_rss_mb": _float(16, 1 << 20),
+    "receiver_max_rss_mb": _float(16, 1 << 20),
+    "max_restarts": _int(0, 10_000),
+    "restart_window": _float(1, 86_400),
+    "codec": _text("pcm|opus", "pcm or opus"),
+    "bitrate": _int(codec_options.MIN_BITRATE, codec_options.MAX_BITRATE),
+    "application": _text("voip|audio", "voip or audio"),
+    "stall_reconnect_ms": _int(0, 600_000),
+    "buffer_ms": _int(10, 600_000),
+    "acks": _bool,
+    "batch_ms": _int(0, 1000),
+}
+PARSERS.update(OPS_PARSERS)
+assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
+
+
+def load_toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+
+
+def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Options:
+    """Defaults, overridden by the file, overridden by flags; validated."""
+    values: dict[str, Any] = {}
+    for origin, source in (("config file", file_values), ("flag", flag_values)):
+        for given, raw in source.items():
+            key = given.replace("-", "_")
+            shown = f"--{key.replace('_', '-')}" if origin == "flag" else key
+            if key not in PARSERS:
+                known = ", ".join(PARSERS)
+                raise ConfigError(f"unknown {origin} key {shown!r}; known keys: {known}")
+            try:
+                values[key] = PARSERS[key](raw)
+            except ValueError as exc:
+                raise ConfigError(f"{shown} = {raw!r}: expected {exc}") from None
+    options = Options(**values)
+    if problem := combination_problem(options):
+        raise ConfigError(problem)
+    try:
+        frame_bytes(options.rate, options.frame_ms, options.channels)
+    except FrameError as exc:
+        raise ConfigError(f"frame_ms: {exc}") from None
+    if problem := codec_options.check(options):
+        raise ConfigError(problem)
+    return options

@@ -1,0 +1,67 @@
+"""ZeroMQ CURVE for the capture -> sender link when it leaves the machine (tcp://).
+
+ipc:// sockets live in the 0700 run directory and need nothing more. Over
+tcp:// anyone who can reach the port could pull the audio, so tcp:// is only
+accepted with keys: capture (the binding side) is the CURVE server and admits
+only the sender public keys in ``curve_dir``; senders are CURVE clients that
+check the capture's public key. ``supervisor curve-keys DIR`` makes the files.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import zmq
+import zmq.auth
+from zmq.auth.thread import ThreadAuthenticator
+
+logger = logging.getLogger(__name__)
+SERVER, CLIENT = "capture", "sender"
+CLIENTS_DIR = "senders"  # public keys of the senders the capture admits
+
+
+def make_keys(directory: str) -> list[Path]:
+    """capture.key(_secret), sender.key(_secret), and senders/sender.key; mode 0700/0600."""
+    root = Path(directory)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    made = []
+    for name in (SERVER, CLIENT):
+        public, secret = zmq.auth.create_certificates(str(root), name)
+        os.chmod(secret, 0o600)
+        made += [Path(public), Path(secret)]
+    clients = root / CLIENTS_DIR
+    clients.mkdir(mode=0o700, exist_ok=True)
+    admitted = clients / f"{CLIENT}.key"
+    admitted.write_bytes((root / f"{CLIENT}.key").read_bytes())
+    return [*made, admitted]
+
+
+def missing_files(directory: str) -> list[str]:
+    root = Path(directory)
+    wanted = [f"{SERVER}.key_secret", f"{SERVER}.key", f"{CLIENT}.key_secret", CLIENTS_DIR]
+    return [name for name in wanted if not (root / name).exists()]
+
+
+def serve(ctx: zmq.Context[Any], sock: zmq.Socket[Any], directory: str) -> ThreadAuthenticator:
+    """Make ``sock`` a CURVE server admitting only known senders; stop() the result at exit."""
+    auth = ThreadAuthenticator(ctx)
+    auth.start()
+    auth.configure_curve(domain="*", location=str(Path(directory) / CLIENTS_DIR))
+    public, secret = zmq.auth.load_certificate(str(Path(directory) / f"{SERVER}.key_secret"))
+    sock.curve_secretkey = secret
+    sock.curve_publickey = public
+    sock.curve_server = True
+    logger.info("capture %d: CURVE on, admitting keys in %s", os.getpid(), directory)
+    return auth
+
+
+def connect_as_client(sock: zmq.Socket[Any], directory: str) -> None:
+    """Before connect: authenticate as a sender and insist on the capture's key."""
+    public, secret = zmq.auth.load_certificate(str(Path(directory) / f"{CLIENT}.key_secret"))
+    server_public, _ = zmq.auth.load_certificate(str(Path(directory) / f"{SERVER}.key"))
+    sock.curve_secretkey = secret
+    sock.curve_publickey = public
+    sock.curve_serverkey = server_public

@@ -1,0 +1,148 @@
+"""Which children make up the pipeline, and the frozen config each one gets."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from capture_proc.config import CaptureConfig
+from receiver.config import ReceiverConfig
+from sender_proc.config import SenderConfig
+from supervisor.auth import load_token
+from supervisor.child import ChildSpec
+from supervisor.config import Options
+from supervisor.opsconfig import connect_address
+from supervisor.process import Child
+from supervisor.restart import Intensity
+from supervisor.rundir import RunDir
+from supervisor.stats import Stats
+
+
+class Pipeline:
+    """Builds the children in start order: receiver (if embedded), senders, capture."""
+
+    def __init__(self, options: Options, run_dir: RunDir, stats: Stats) -> None:
+        self.options = options
+        self.run_dir = run_dir
+        self.stats = stats
+        self.server = options.server or f"http://127.0.0.1:{_free_port()}"
+        self.capture_t0: dict[str, float] = {}
+        self.streams = options.stream_sources()
+        self.children: list[Child] = []
+        self.senders_made = 0
+        if not options.server:
+            self.children.append(self._child("receiver", "receiver", self._receiver_config))
+        for _ in range(options.senders):
+            self.add_sender()
+        for stream, source in self.streams:
+            name = f"capture-{stream}" if options.streams else "capture"
+            make = self._capture_maker(stream, source)
+            self.children.append(self._child(name, "capture", make))
+
+    def add_sender(self) -> Child:
+        """A new sender slot; names are never reused, so reports stay unambiguous."""
+        self.senders_made += 1
+        child = self._child(f"sender-{self.senders_made}", "sender", self._sender_config)
+        self.children.append(child)
+        return child
+
+    def _child(self, name: str, role: str, make: Any) -> Child:
+        module = {"receiver": "receiver", "sender": "sender_proc", "capture": "capture_proc"}[role]
+        intensity = Intensity(self.options.max_restarts, self.options.restart_window)
+        return Child(name, role, module, self.run_dir.path, make, intensity=intensity)
+
+    def role(self, role: str) -> list[Child]:
+        return [c for c in self.children if c.role == role]
+
+    def _spec(self, child: Child) -> ChildSpec:
+        return ChildSpec(
+            child.name,
+            child.role,
+            self.run_dir.endpoint("stats.sock"),
+            os.getpid(),
+            log_format=self.options.log_format,
+        )
+
+    def _receiver_config(self, child: Child) -> ReceiverConfig:
+        port = int(self.server.rsplit(":", 1)[1])
+        o = self.options
+        return ReceiverConfig(
+            self._spec(child),
+            o.recordings,
+            port=port,
+            event=o.event,
+            max_message_bytes=o.max_message_bytes,
+            require_auth=load_token(o.auth_token_file) is not None,
+            auth_token_file=o.auth_token_file,
+        )
+
+    def _sender_config(self, child: Child) -> SenderConfig:
+        o = self.options
+        return SenderConfig(
+            self._spec(child),
+            tuple(connect_address(self.capture_endpoint(s)) for s, _ in self.streams),
+            self.server,
+            event=o.event,
+            window=o.window,
+            max_latency_ms=o.max_latency_ms,
+            ack_timeout_ms=o.ack_timeout_ms,
+            frame_ms=o.frame_ms,
+            drain_ms=o.drain_ms,
+            backpressure=not o.pace,
+            stall_reconnect_ms=o.stall_reconnect_ms,
+            buffer_ms=o.buffer_ms,
+            acks=o.acks,
+            batch_ms=o.batch_ms,
+            auth_token_file=o.auth_token_file,
+            ca_file=o.ca_file,
+            tls_insecure=o.tls_insecure,
+            curve_dir=o.curve_dir,
+            streams=tuple(s for s, _ in self.streams),
+        )
+
+    def _capture_maker(self, stream: str, source: str) -> Callable[[Child], CaptureConfig]:
+        return lambda child: self._capture_config(child, stream, source)
+
+    def _capture_config(self, child: Child, stream: str, source: str) -> CaptureConfig:
+        o = self.options
+        self.capture_t0.setdefault(child.name, time.time())
+        return CaptureConfig(
+            self._spec(child),
+            stream,
+            source,
+            self.capture_endpoint(stream),
+            rate=o.rate,
+            channels=o.channels,
+            frame_ms=o.frame_ms,
+            hwm_ms=o.hwm_ms,
+            pace=o.pace,
+            seq_start=self._next_seq(child.name),
+            codec=o.codec,
+            bitrate=o.bitrate,
+            application=o.application,
+            curve_dir=o.curve_dir if o.capture_bind else None,
+        )
+
+    def capture_endpoint(self, stream: str) -> str:
+        if self.options.capture_bind:  # one stream only (checked in opsconfig)
+            return self.options.capture_bind
+        return self.run_dir.endpoint(f"capture-{stream}.sock")
+
+    def _next_seq(self, name: str) -> int:
+        """A restarted capture continues the stream: past every seq used, at real-time position."""
+        reported = int(self.stats.by_name[name].info.get("next_seq", 0))
+        if not self.options.pace:
+            return reported
+        elapsed = math.floor((time.time() - self.capture_t0[name]) / (self.options.frame_ms / 1000))
+        return max(reported, elapsed)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

@@ -1,0 +1,380 @@
+"""``supervisor start``: start the pipeline in order, keep it alive, stop it in order."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import signal
+import sys
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import zmq
+
+from capture_proc.sources import SourceError, open_source
+from supervisor import report
+from supervisor.channels import Channels
+from supervisor.child import EXIT_CONFIG, decode_heartbeat
+from supervisor.config import MAX_SENDERS, ConfigError, Options
+from supervisor.devices import check_mic
+from supervisor.metrics import Metrics
+from supervisor.outcome import EXIT_UNDELIVERED, LinkWatch
+from supervisor.pipeline import Pipeline
+from supervisor.process import Child, describe_exit
+from supervisor.recycle import Recycler
+from supervisor.rundir import RunDir
+from supervisor.stats import Stats
+from supervisor.status import LiveView, row
+from supervisor.watchdog import Limits, verdict
+
+logger = logging.getLogger(__name__)
+_TICK_MS = 100
+_READY_TIMEOUT_S = 10.0
+_HANG_GRACE_S = 0.3  # a hung child rarely handles SIGTERM; do not wait long for it
+EXIT_FAILED = 1
+
+
+class Supervisor:
+    def __init__(self, options: Options, run_dir: RunDir, ctx: zmq.Context[Any]) -> None:
+        self.options = options
+        self.run_dir = run_dir
+        self.metrics = Metrics(options.metrics) if options.metrics else None
+        self.stats = Stats()
+        self.pipeline = Pipeline(options, run_dir, self.stats)
+        self.children = self.pipeline.children
+        self.by_name = {c.name: c for c in self.children}
+        self.channels = Channels(ctx, run_dir)
+        self.channels.log_format = options.log_format
+        self.recycler = Recycler(options.drain_ms / 1000)
+        self.signals: list[int] = []
+        self.stop_reason: str | None = None
+        self.exit_code = 0
+        self.records: deque[dict[str, Any]] = deque(maxlen=200)
+        self.live = LiveView()
+        self.links = LinkWatch()
+        self.t0 = time.monotonic()
+        self.status_at = 0.0
+
+    # -- the main loop -------------------------------------------------------
+
+    def run(self) -> int:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda signum, _frame: self.signals.append(signum))
+        try:
+            self._start_in_order()
+            deadline = time.monotonic() + (self.options.duration or math.inf)
+            while self.stop_reason is None:
+                self._tick()
+                if self.signals:
+                    self.stop_reason = f"{signal.Signals(self.signals[0]).name} received"
+                elif time.monotonic() >= deadline:
+                    self.stop_reason = "duration reached"
+            logger.info("supervisor %d stopping: %s", os.getpid(), self.stop_reason)
+            self._stop_in_order()
+        finally:
+            for child in self.children:
+                child.kill_all()
+        self._finish(time.monotonic() - self.t0)
+        return self.exit_code
+
+    def _start_in_order(self) -> None:
+        for child in self.children:
+            if self.stop_reason is not None:
+                return
+            self._spawn(child)
+            if child.role != "capture":
+                self._wait_ready(child)
+
+    def _spawn(self, child: Child) -> None:
+        child.spawn(time.monotonic())
+        assert child.proc is not None
+        self.channels.watch(child.proc.stderr, child.tail, child.name, child.pid)
+        self._write_status(force=True)
+
+    def _wait_ready(self, child: Child) -> None:
+        """Until the child's heartbeat says it can take traffic (bounded)."""
+        deadline = time.monotonic() + _READY_TIMEOUT_S
+        while time.monotonic() < deadline and not self.signals and self.stop_reason is None:
+            self._tick()
+            if child.health.beat_at is not None and child.health.info.get("connected", True):
+                return
+        if self.stop_reason is not None or self.signals:
+            return
+        logger.warning(
+            "supervisor: %s not ready after %.0f s, going on", child.name, _READY_TIMEOUT_S
+        )
+
+    def _pump(self, timeout_ms: int) -> None:
+        self.channels.poll(timeout_ms, self._on_heartbeat, self._on_request)
+
+    def _tick(self) -> None:
+        self._pump(_TICK_MS)
+        now = time.monotonic()
+        for child in self.children:
+            code = child.reap()
+            if code is not None:
+                self._on_exit(child, code, now)
+            child.enforce(now)
+            self._watch(child, now)
+            self.recycler.tick(child, now)
+            if child.restart_at is not None and now >= child.restart_at:
+                self._restart(child)
+        self._write_status()
+        self.live.update(self.status(), now)
+        if self.metrics:
+            self.metrics.refresh(self.stats, self.children, now - self.t0)
+
+    def _watch(self, child: Child, now: float) -> None:
+        if not child.alive or child.kill_at is not None or child.removed or self.stop_reason:
+            return
+        limits = Limits(
+            self.options.hang_timeout_ms / 1000, max_rss_mb=self.options.rss_cap_mb(child.role)
+        )
+        reason = verdict(child.health, limits, now)
+        if reason is None:
+            return
+        logger.warning("supervisor: %s (pid %s) %s", child.name, child.pid, reason)
+        if reason.startswith("memory"):
+            self.recycle(child, reason)
+        else:
+            child.terminate(reason, grace_s=_HANG_GRACE_S)
+
+    def recycle(self, child: Child, reason: str) -> None:
+        """Planned replacement: no backoff, not a crash. Senders overlap old and new."""
+        if child.role == "sender" and child.alive:
+            self._open_record(child, reason)
+            self.recycler.retire(child)
+            self._restart(child)
+        else:
+            child.terminate(reason, grace_s=self.options.stop_timeout_ms / 1000)
+
+    def _restart(self, child: Child) -> None:
+        child.restarts += 1
+        self._spawn(child)
+        record = child.open_record
+        if record is not None:
+            record["new_pid"] = child.pid
+            record["spawned_unix"] = time.time()
+
+    def _on_exit(self, child: Child, code: int, now: float) -> None:
+        reason, child.pending_reason = child.pending_reason or describe_exit(code), None
+        if self.stop_reason or child.removed:
+            return
+        if code == EXIT_CONFIG and not reason.startswith(("hang", "memory", "requested")):
+            logger.error("supervisor: %s cannot run as configured, stopping", child.name)
+            self._fail(child, reason, EXIT_CONFIG)
+            return
+        if child.role == "capture" and code == 0 and child.health.info.get("ended"):
+            child.removed = True
+            if all(c.removed for c in self.pipeline.role("capture")):
+                self.stop_reason = "source ended"
+            return
+        self._open_record(child, reason)
+        if reason.startswith(("memory", "requested")):
+            child.schedule_restart(now, delay=0.0)
+        elif child.intensity.record(now):
+            self._fail(child, reason, EXIT_FAILED)
+        else:
+            delay = child.schedule_restart(now)
+            logger.warning(
+                "supervisor: %s (pid %s) %s, restarting in %.2f s",
+                child.name,
+                child.last_pid,
+                reason,
+                delay,
+            )
+
+    def _fail(self, child: Child, reason: str, code: int) -> None:
+        self.exit_code = code
+        self.stop_reason = f"{child.name} failed"
+        if code == EXIT_FAILED:
+            limit = child.intensity
+            print(
+                f"supervisor: {child.name} failed: more than {limit.max_restarts} restarts "
+                f"in {limit.window_s:g} s; last: {reason}",
+                file=sys.stderr,
+            )
+            for line in list(child.tail)[-5:]:
+                print(f"  {child.name} stderr: {line}", file=sys.stderr)
+
+    def _open_record(self, child: Child, reason: str) -> None:
+        record = {
+            "process": child.name,
+            "reason": reason,
+            "old_pid": child.pid or child.last_pid,
+            "at_s": round(time.monotonic() - self.t0, 3),
+            "at_unix": time.time(),
+            "new_pid": None,
+            "recovered_s": None,
+            "_t": time.monotonic(),
+        }
+        child.open_record = record
+        self.records.append(record)
+
+    def _on_heartbeat(self, raw: bytes) -> None:
+        try:
+            msg = decode_heartbeat(raw)
+            self.stats.update(msg)
+        except (ValueError, KeyError, TypeError):
+            self.stats.bad_heartbeats += 1
+            return
+        child = self.by_name.get(str(msg["name"]))
+        if child is None or msg["pid"] != child.pid:
+            return
+        now = time.monotonic()
+        child.health.beat(child.role, msg, now)
+        if child.role == "sender":
+            self._check_link(child, msg["info"])
+        record = child.open_record
+        if record is not None and child.health.first_work_at is not None:
+            record["recovered_s"] = round(child.health.first_work_at - record.pop("_t"), 3)
+            child.open_record = None
+
+    def _check_link(self, child: Child, info: dict[str, Any]) -> None:
+        refused = self.links.observe(child.name, info)
+        if refused is not None and self.stop_reason is None:
+            print(f"supervisor: {refused}", file=sys.stderr)
+            self.exit_code, self.stop_reason = EXIT_CONFIG, "server refused the connection"
+
+    def _on_request(self, raw: bytes) -> bytes:
+        try:
+            request = json.loads(raw)
+            reply = self._handle(request["cmd"], request)
+        except (ValueError, KeyError, TypeError) as exc:
+            reply = {"error": f"bad control request: {exc}"}
+        return json.dumps(reply).encode()
+
+    def _handle(self, cmd: str, request: dict[str, Any]) -> dict[str, Any]:
+        if cmd == "status":
+            return self.status()
+        if cmd == "stop":
+            self.stop_reason = self.stop_reason or "stop requested"
+            return {"ok": True}
+        if cmd == "restart":
+            child = self.by_name.get(str(request.get("name")))
+            if child is None:
+                return {
+                    "error": f"no process named {request.get('name')!r}; "
+                    f"known: {', '.join(self.by_name)}"
+                }
+            self.recycle(child, "requested by supervisor restart")
+            return {"ok": True, "name": child.name}
+        if cmd == "scale":
+            return self.scale_senders(request.get("n"))
+        return {"error": f"unknown command {cmd!r}: status, stop, restart or scale"}
+
+    def scale_senders(self, n: Any) -> dict[str, Any]:
+        """Add senders, or retire the newest ones: each sends what it holds before it exits."""
+        if not isinstance(n, int) or not 1 <= n <= MAX_SENDERS:
+            return {"error": f"scale senders: expected a number from 1 to {MAX_SENDERS}, got {n!r}"}
+        active = [c for c in self.pipeline.role("sender") if not c.removed]
+        for _ in range(n - len(active)):
+            child = self.pipeline.add_sender()
+            self.by_name[child.name] = child
+            self._spawn(child)
+        for child in active[n:]:
+            child.removed, child.restart_at = True, None
+            child.signal(signal.SIGUSR1)
+            child.kill_at = time.monotonic() + self.options.drain_ms / 1000 + 2.0
+        logger.info("supervisor: senders %d -> %d", len(active), n)
+        return {"ok": True, "senders": n}
+
+    def status(self) -> dict[str, Any]:
+        now = time.monotonic()
+        return {
+            "supervisor": os.getpid(),
+            "uptime_s": round(now - self.t0, 1),
+            "stopping": self.stop_reason,
+            "processes": [row(c, self.stats, now) for c in self.children],
+        }
+
+    # -- stopping ------------------------------------------------------------
+
+    def _stop_in_order(self) -> None:
+        """Capture first, then senders once they drained, the receiver last."""
+        grace = self.options.stop_timeout_ms / 1000
+        self._stop(self.pipeline.role("capture"), grace)
+        self._stop(self.pipeline.role("sender"), grace + self.options.drain_ms / 1000)
+        self._stop(self.pipeline.role("receiver"), grace)
+
+    def _stop(self, children: list[Child], grace_s: float) -> None:
+        for child in children:
+            child.restart_at = None
+            child.signal_all(signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while any(c.alive or c.retiring for c in children) and time.monotonic() < deadline:
+            self._pump(20)
+            for child in children:
+                child.reap()
+        for child in children:
+            if child.alive:
+                logger.warning(
+                    "supervisor: %s ignored SIGTERM for %.1f s, killing", child.name, grace_s
+                )
+            child.kill_all()
+            if child.proc:
+                child.proc.wait(timeout=5)
+            child.reap()
+        self._pump(50)  # final heartbeats sent just before exit
+        self._write_status(force=True)
+
+    def _finish(self, duration_s: float) -> None:
+        result = report.build(self.stats, self.children, duration_s)
+        result["stop_reason"] = self.stop_reason
+        result["restarts"] = [{k: v for k, v in r.items() if k != "_t"} for r in self.records]
+        result["link_errors"] = dict(self.links.errors)
+        print(report.summary(result), flush=True)
+        undelivered = self.links.undelivered(result["frames"]) if not self.exit_code else None
+        if undelivered is not None:
+            print(f"supervisor: {undelivered}", file=sys.stderr)
+            self.exit_code = EXIT_UNDELIVERED
+        if self.options.report:
+            report.write(result, self.options.report)
+
+    def _write_status(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.status_at < 2.0:
+            return
+        self.status_at = now
+        tmp = self.run_dir.path / "status.json.tmp"
+        tmp.write_text(json.dumps(self.status()))
+        os.replace(tmp, self.run_dir.path / "status.json")
+
+    def close(self) -> None:
+        self.channels.close()
+        if self.metrics:
+            self.metrics.close()
+
+
+def check_source(options: Options) -> None:
+    """A file's or device's format is known before any process starts: fail fast, in one line."""
+    samples = round(options.rate * options.frame_ms / 1000)
+    for _, source in options.stream_sources():
+        if source.partition(":")[0] == "mic":
+            check_mic(options, source)
+        elif source.startswith("file:"):
+            try:
+                open_source(source, options.rate, options.channels, samples).close()
+            except SourceError as exc:
+                raise ConfigError(f"source: {exc}") from None
+
+
+def start(options: Options) -> int:
+    """Run the pipeline until the duration, a signal, or the source's end; return the exit code."""
+    check_source(options)
+    run_dir = RunDir(options.resolved_run_dir())
+    longest = max((stream for stream, _ in options.stream_sources()), key=len)
+    run_dir.acquire(longest_socket=f"capture-{longest}.sock")
+    Path(options.recordings).mkdir(parents=True, exist_ok=True)
+    ctx: zmq.Context[Any] = zmq.Context()
+    supervisor = Supervisor(options, run_dir, ctx)
+    try:
+        return supervisor.run()
+    finally:
+        supervisor.close()
+        ctx.term()
+        run_dir.release()

@@ -1,0 +1,81 @@
+"""Heartbeats in, totals out: counters summed across processes and restarts."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from supervisor.histogram import Histogram
+
+_KEEP_SNAPSHOTS = 8  # a late final heartbeat of a replaced pid still lands on its own entry
+
+
+@dataclass
+class ProcessStats:
+    """What one named slot reported, across every pid that filled it."""
+
+    snapshots: OrderedDict[int, dict[str, Any]] = field(default_factory=OrderedDict)
+    base_counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    base_hist: Histogram = field(default_factory=Histogram)
+    base_cpu_s: float = 0.0
+    max_rss_mb: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def update(self, msg: dict[str, Any]) -> None:
+        pid = int(msg["pid"])
+        self.snapshots[pid] = msg
+        self.snapshots.move_to_end(pid)
+        self.info = msg["info"]
+        self.max_rss_mb = max(self.max_rss_mb, float(msg["info"].get("rss_mb", 0.0)))
+        while len(self.snapshots) > _KEEP_SNAPSHOTS:
+            _, old = self.snapshots.popitem(last=False)
+            for key, n in old["counters"].items():
+                self.base_counters[key] += n
+            self.base_hist.merge(old["hist"])
+            self.base_cpu_s += float(old["info"].get("cpu_s", 0.0))
+
+    def counters(self) -> dict[str, int]:
+        total = defaultdict(int, self.base_counters)
+        for msg in self.snapshots.values():
+            for key, n in msg["counters"].items():
+                total[key] += n
+        return dict(total)
+
+    def histogram(self) -> Histogram:
+        hist = Histogram(self.base_hist.counts)
+        for msg in self.snapshots.values():
+            hist.merge(msg["hist"])
+        return hist
+
+    def cpu_s(self) -> float:
+        return self.base_cpu_s + sum(
+            float(m["info"].get("cpu_s", 0.0)) for m in self.snapshots.values()
+        )
+
+    def seen(self, pid: int | None) -> bool:
+        return pid is not None and pid in self.snapshots
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.by_name: dict[str, ProcessStats] = defaultdict(ProcessStats)
+        self.bad_heartbeats = 0
+
+    def update(self, msg: dict[str, Any]) -> None:
+        self.by_name[str(msg["name"])].update(msg)
+
+    def role_counters(self, prefix: str) -> dict[str, int]:
+        total: dict[str, int] = defaultdict(int)
+        for name, stats in self.by_name.items():
+            if name.startswith(prefix):
+                for key, n in stats.counters().items():
+                    total[key] += n
+        return dict(total)
+
+    def latency(self) -> Histogram:
+        hist = Histogram()
+        for name, stats in self.by_name.items():
+            if name.startswith("sender"):
+                hist.merge(stats.histogram().counts)
+        return hist

@@ -1,0 +1,85 @@
+"""What each child slot is doing, for `supervisor status`, status.json and the live view."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from supervisor.control import format_status
+from supervisor.process import Child
+from supervisor.stats import Stats
+
+_IN_OUT = {"capture": ("captured", "sent"), "sender": ("received", "acked")}
+
+
+def state(child: Child) -> str:
+    if child.removed:
+        return "retiring" if child.alive else "removed"
+    if child.alive:
+        if child.kill_at is not None:
+            return "stopping"
+        return "running" if child.health.beat_at is not None else "starting"
+    if child.restart_at is not None:
+        return "backoff"
+    return "stopped"
+
+
+def row(child: Child, stats: Stats, now: float) -> dict[str, Any]:
+    counters = stats.by_name[child.name].counters() if child.name in stats.by_name else {}
+    key_in, key_out = _IN_OUT.get(child.role, ("frames", "frames"))
+    drops = sum(n for k, n in counters.items() if k.startswith("dropped.") or k in _LOSSES)
+    return {
+        "name": child.name,
+        "role": child.role,
+        "pid": child.pid,
+        "state": state(child),
+        "uptime_s": round(now - child.started_at, 1) if child.alive else None,
+        "restarts": child.restarts,
+        "rss_mb": round(child.health.rss_mb, 1) if child.alive else None,
+        "frames_in": counters.get(key_in, 0),
+        "frames_out": counters.get(key_out, 0),
+        "drops": drops,
+        "counters": counters,
+        "last_error": child.pending_reason or _link_error(child, stats) or child.last_exit or None,
+    }
+
+
+_LOSSES = ("ack_timeout", "lost_in_flight", "rejected")
+
+
+def _link_error(child: Child, stats: Stats) -> str | None:
+    """A sender's last failed connect (its server's refusal, unreachable, TLS)."""
+    if child.role != "sender" or child.name not in stats.by_name:
+        return None
+    error = stats.by_name[child.name].info.get("link_error")
+    return str(error["text"]) if isinstance(error, dict) and "text" in error else None
+
+
+class LiveView:
+    """A table redrawn in place on a terminal; a plain line per process elsewhere."""
+
+    def __init__(self, out: TextIO = sys.stdout, interval_s: float | None = None) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.interval_s = interval_s or (1.0 if self.tty else 10.0)
+        self.next_at = time.monotonic() + self.interval_s
+        self.drawn = 0
+
+    def update(self, status: dict[str, Any], now: float) -> None:
+        if now < self.next_at:
+            return
+        self.next_at = now + self.interval_s
+        if self.tty:
+            text = format_status(status)
+            up = f"\x1b[{self.drawn}F" if self.drawn else ""
+            self.out.write(up + "".join(f"{line}\x1b[K\n" for line in text.splitlines()))
+            self.drawn = text.count("\n") + 1
+        else:
+            for r in status["processes"]:
+                self.out.write(
+                    f"status {r['name']} pid={r['pid']} state={r['state']} "
+                    f"restarts={r['restarts']} rss_mb={r['rss_mb']} in={r['frames_in']} "
+                    f"out={r['frames_out']} drops={r['drops']}\n"
+                )
+        self.out.flush()

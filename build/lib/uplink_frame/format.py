@@ -1,0 +1,169 @@
+"""The one audio frame format every audio-uplink process speaks.
+
+A frame is a msgpack map on ZeroMQ and the same map (with ``audio`` as a
+binary attachment) as the Socket.IO event argument. ``from_dict`` is the
+single validator: ``decode`` runs it on msgpack bytes, the receiver runs it
+on the Socket.IO payload, so no process trusts a field another one sent.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+from uplink_frame import opus_packet
+
+VERSION = 1
+FORMAT = "s16le"
+CODECS = frozenset({"pcm", "opus"})  # opus: audio is one Opus packet
+SAMPLE_BYTES = 2
+MIN_RATE, MAX_RATE = 8000, 192000
+MAX_CHANNELS = 8
+MIN_FRAME_MS, MAX_FRAME_MS = 2.5, 1000.0
+MAX_MESSAGE_BYTES = 1 << 20
+MAX_SEQ = (1 << 63) - 1
+_STREAM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_FIELDS = ("v", "stream", "seq", "t_capture", "rate", "channels", "format", "codec", "audio")
+
+
+class FrameError(ValueError):
+    """A message is not a valid frame; the text says which field and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    stream: str
+    seq: int
+    t_capture: float
+    rate: int
+    channels: int
+    audio: bytes
+    codec: str = "pcm"
+
+    @property
+    def samples(self) -> int:
+        """Samples per channel."""
+        if self.codec == "opus":
+            return opus_packet.samples(self.audio, self.rate)
+        return len(self.audio) // (SAMPLE_BYTES * self.channels)
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples / self.rate
+
+    @property
+    def t_ready(self) -> float:
+        """Unix time the last sample was captured: where latency starts."""
+        return self.t_capture + self.duration_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": VERSION,
+            "stream": self.stream,
+            "seq": self.seq,
+            "t_capture": self.t_capture,
+            "rate": self.rate,
+            "channels": self.channels,
+            "format": FORMAT,
+            "codec": self.codec,
+            "audio": self.audio,
+        }
+
+
+def frame_bytes(rate: int, frame_ms: float, channels: int) -> int:
+    """Bytes of s16le audio in one frame; FrameError if not a whole sample count."""
+    samples = rate * frame_ms / 1000
+    if samples != int(samples) or not MIN_FRAME_MS <= frame_ms <= MAX_FRAME_MS:
+        raise FrameError(
+            f"frame_ms={frame_ms} at rate={rate} is not a whole number of samples "
+            f"between {MIN_FRAME_MS} and {MAX_FRAME_MS} ms"
+        )
+    return int(samples) * channels * SAMPLE_BYTES
+
+
+def encode(frame: Frame) -> bytes:
+    packed: bytes = msgpack.packb(frame.to_dict(), use_bin_type=True)
+    return packed
+
+
+def decode(message: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
+    """Parse and validate one msgpack frame; FrameError on anything else."""
+    if len(message) > max_bytes:
+        raise FrameError(f"message of {len(message)} bytes exceeds the limit of {max_bytes}")
+    try:
+        obj = msgpack.unpackb(
+            message,
+            raw=False,
+            strict_map_key=True,
+            max_bin_len=max_bytes,
+            max_str_len=256,
+            max_array_len=16,
+            max_map_len=16,
+            max_ext_len=0,
+        )
+    except Exception as exc:  # msgpack raises a zoo of types on garbage
+        raise FrameError(f"not msgpack: {type(exc).__name__}") from None
+    return from_dict(obj, max_bytes)
+
+
+def from_dict(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
+    """Validate a decoded map (msgpack or Socket.IO payload) into a Frame."""
+    if not isinstance(obj, dict):
+        raise FrameError(f"frame must be a map, got {type(obj).__name__}")
+    keys = set(obj)
+    if keys != set(_FIELDS):
+        missing = sorted(set(_FIELDS) - keys)
+        extra = sorted(str(k)[:32] for k in keys - set(_FIELDS))
+        raise FrameError(f"frame fields wrong: missing {missing}, unexpected {extra}")
+    if _int(obj, "v") != VERSION:
+        raise FrameError(f"unsupported frame version {obj['v']!r}, expected {VERSION}")
+    stream = obj["stream"]
+    if not isinstance(stream, str) or not _STREAM_ID.fullmatch(stream):
+        raise FrameError("stream must be 1-64 characters of [A-Za-z0-9_.-]")
+    seq = _int(obj, "seq", 0, MAX_SEQ)
+    t_capture = obj["t_capture"]
+    if not isinstance(t_capture, float) or not math.isfinite(t_capture) or t_capture <= 0:
+        raise FrameError("t_capture must be a positive finite float (Unix time)")
+    rate = _int(obj, "rate", MIN_RATE, MAX_RATE)
+    channels = _int(obj, "channels", 1, MAX_CHANNELS)
+    if obj["format"] != FORMAT:
+        raise FrameError(f"format must be {FORMAT!r}")
+    if not isinstance(obj["codec"], str) or obj["codec"] not in CODECS:  # a list is unhashable
+        raise FrameError(f"codec must be one of {sorted(CODECS)}")
+    audio = obj["audio"]
+    if not isinstance(audio, bytes):
+        raise FrameError("audio must be bytes")
+    if obj["codec"] == "opus":
+        _check_opus(audio, rate, channels)
+    else:
+        _check_audio_length(len(audio), rate, channels, max_bytes)
+    return Frame(stream, seq, t_capture, rate, channels, audio, obj["codec"])
+
+
+def _check_audio_length(length: int, rate: int, channels: int, max_bytes: int) -> None:
+    if length > max_bytes:
+        raise FrameError(f"audio of {length} bytes exceeds the limit of {max_bytes}")
+    if length == 0 or length % (SAMPLE_BYTES * channels):
+        raise FrameError(f"audio length {length} is not whole s16le samples x {channels} ch")
+    ms = 1000 * length / (SAMPLE_BYTES * channels * rate)
+    if not MIN_FRAME_MS <= ms <= MAX_FRAME_MS:
+        raise FrameError(f"audio lasts {ms:.3f} ms, outside {MIN_FRAME_MS}-{MAX_FRAME_MS} ms")
+
+
+def _check_opus(packet: bytes, rate: int, channels: int) -> None:
+    try:
+        opus_packet.check(packet, rate, channels)
+    except ValueError as exc:
+        raise FrameError(f"audio: {exc}") from None
+
+
+def _int(obj: dict[str, Any], key: str, lo: int = 0, hi: int = MAX_SEQ) -> int:
+    value = obj[key]
+    # bool is an int subclass; a frame field is never a bool
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise FrameError(f"{key} must be an integer in {lo}..{hi}")
+    return value
