@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -48,8 +49,12 @@ def test_another_os_gets_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_the_wheel_carries_licence_types_and_linux_classifier(tmp_path: Path) -> None:
+    source = tmp_path / "src"  # setuptools writes build/ into the tree it builds
+    shutil.copytree(
+        REPO, source, ignore=shutil.ignore_patterns(".*", "tests", "build", "*.egg-info")
+    )
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
         check=True,
         capture_output=True,
         timeout=300,

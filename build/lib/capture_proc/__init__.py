@@ -1,1 +1,0 @@
-"""capture_proc: owns the audio source and publishes sequenced frames over ZeroMQ."""

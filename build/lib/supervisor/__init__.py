@@ -1,1 +1,0 @@
-"""supervisor: starts, watches, restarts and stops the audio-uplink processes."""
