@@ -21,6 +21,7 @@ from supervisor.channels import Channels
 from supervisor.child import EXIT_CONFIG, decode_heartbeat
 from supervisor.config import MAX_SENDERS, ConfigError, Options
 from supervisor.devices import check_mic
+from supervisor.liveview import LiveView
 from supervisor.metrics import Metrics
 from supervisor.outcome import EXIT_UNDELIVERED, LinkWatch
 from supervisor.pipeline import Pipeline
@@ -28,7 +29,7 @@ from supervisor.process import Child, describe_exit
 from supervisor.recycle import Recycler
 from supervisor.rundir import RunDir
 from supervisor.stats import Stats
-from supervisor.status import LiveView, row
+from supervisor.status import row
 from supervisor.watchdog import Limits, verdict
 
 logger = logging.getLogger(__name__)
@@ -345,6 +346,7 @@ class Supervisor:
         os.replace(tmp, self.run_dir.path / "status.json")
 
     def close(self) -> None:
+        self.live.close()
         self.channels.close()
         if self.metrics:
             self.metrics.close()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-import time
-from typing import Any, TextIO
+from typing import Any
 
-from supervisor.control import format_status
 from supervisor.process import Child
 from supervisor.stats import Stats
 
@@ -54,32 +51,3 @@ def _link_error(child: Child, stats: Stats) -> str | None:
         return None
     error = stats.by_name[child.name].info.get("link_error")
     return str(error["text"]) if isinstance(error, dict) and "text" in error else None
-
-
-class LiveView:
-    """A table redrawn in place on a terminal; a plain line per process elsewhere."""
-
-    def __init__(self, out: TextIO = sys.stdout, interval_s: float | None = None) -> None:
-        self.out = out
-        self.tty = out.isatty()
-        self.interval_s = interval_s or (1.0 if self.tty else 10.0)
-        self.next_at = time.monotonic() + self.interval_s
-        self.drawn = 0
-
-    def update(self, status: dict[str, Any], now: float) -> None:
-        if now < self.next_at:
-            return
-        self.next_at = now + self.interval_s
-        if self.tty:
-            text = format_status(status)
-            up = f"\x1b[{self.drawn}F" if self.drawn else ""
-            self.out.write(up + "".join(f"{line}\x1b[K\n" for line in text.splitlines()))
-            self.drawn = text.count("\n") + 1
-        else:
-            for r in status["processes"]:
-                self.out.write(
-                    f"status {r['name']} pid={r['pid']} state={r['state']} "
-                    f"restarts={r['restarts']} rss_mb={r['rss_mb']} in={r['frames_in']} "
-                    f"out={r['frames_out']} drops={r['drops']}\n"
-                )
-        self.out.flush()
