@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,9 +109,29 @@ def test_unreachable_server_fails_the_run_and_says_why(
     assert f"{line}server {url} unreachable: connection refused\n" in err, err
 
 
-def acked(run_dir: Path) -> int:
+def test_a_stopped_run_that_delivered_nothing_fails_too(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    report = tmp_path / "r.json"
+    args = ("start", "--run-dir", str(run_dir), "--server", url, "--report", str(report))
+    proc = procs.start(supervisor_cmd(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    poll_for(lambda: row(run_dir, "capture").get("frames_in", 0) > 0, 30)  # frames made
+    stop = supervisor_cmd("stop", "--run-dir", str(run_dir))
+    subprocess.run(stop, check=True, timeout=60, capture_output=True)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    assert f"server {url} unreachable: connection refused\n" in err, err
+    assert json.loads(report.read_text())["stop_reason"] == "stop requested"
+
+
+def row(run_dir: Path, name: str) -> dict[str, Any]:
     rows = {r["name"]: r for r in live_status(run_dir).get("processes", [])}
-    return int(rows["sender-1"]["frames_out"]) if "sender-1" in rows else 0
+    return dict(rows.get(name, {}))
+
+
+def acked(run_dir: Path) -> int:
+    return int(row(run_dir, "sender-1").get("frames_out", 0))
 
 
 def test_a_link_refused_after_it_was_up_keeps_retrying_loudly(
