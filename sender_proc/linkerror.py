@@ -99,7 +99,7 @@ def _kind(exc: BaseException) -> Failure | None:
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, what it was raised from or during, and aiohttp's wrapped OS error."""
+    """The exception, what it was raised from or during, and the errors aiohttp wraps."""
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -108,5 +108,5 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        todo += [current.__cause__, current.__context__, getattr(current, "os_error", None)]
-        todo.append(getattr(current, "certificate_error", None))
+        todo += [current.__cause__, current.__context__]
+        todo += [getattr(current, name, None) for name in ("os_error", "certificate_error")]
