@@ -18,6 +18,7 @@ import platform
 import time
 from collections.abc import Callable
 
+import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 import numpy as np
 from socketio import packet as sio_packet
 

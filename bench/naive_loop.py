@@ -17,6 +17,7 @@ import resource
 import time
 from dataclasses import asdict, dataclass
 
+import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 import socketio
 
 from capture_proc.sources import tone_samples

@@ -30,6 +30,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.fake_server
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from naive_loop import FRAME_MS, run_loop

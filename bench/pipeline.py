@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 from socketio_floor import floor  # bench/ is on sys.path when run as a script
 
 TICKS = os.sysconf("SC_CLK_TCK")

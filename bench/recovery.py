@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline import cpu_s, machine
 

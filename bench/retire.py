@@ -19,6 +19,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline import machine
 from recovery import run_pipeline

@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 import socketio
 
 from uplink_frame import Frame

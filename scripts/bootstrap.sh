@@ -87,13 +87,27 @@ fi
 hash="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
 stamp="$VENV/.installed-$hash"
 if [ ! -e "$stamp" ]; then
-    echo "bootstrap: pip install -e \".[test]\" (log: $LOGS/pip.log)"
+    echo "bootstrap: pip install -e \".[test,bench]\" (log: $LOGS/pip.log)"
     # pip may print "WARNING: Location ... is ignored" on this machine: harmless,
     # so its output goes to the log and is shown only if the install fails.
-    (cd "$REPO" && "$VENV/bin/python" -m pip install -q -e ".[test]") >"$LOGS/pip.log" 2>&1 \
+    (cd "$REPO" && "$VENV/bin/python" -m pip install -q -e ".[test,bench]") >"$LOGS/pip.log" 2>&1 \
         || { cat "$LOGS/pip.log" >&2; die "pip install failed"; }
     rm -f "$VENV"/.installed-*
     touch "$stamp"
+fi
+
+# --- Node.js test server ----------------------------------------------------------
+# tests/e2e/test_refusal.py meets the official Socket.IO 4 server. Node.js and npm
+# come with this project's machines; without them that one test is skipped.
+NODE_DIR="$REPO/tests/node"
+if command -v npm >/dev/null 2>&1; then
+    lock="$(sha256sum "$NODE_DIR/package-lock.json" | cut -d' ' -f1)"
+    if [ ! -e "$NODE_DIR/node_modules/.installed-$lock" ]; then
+        echo "bootstrap: npm ci in tests/node (log: $LOGS/npm.log)"
+        (cd "$NODE_DIR" && npm ci --no-audit --no-fund) >"$LOGS/npm.log" 2>&1 \
+            || { cat "$LOGS/npm.log" >&2; die "npm ci failed"; }
+        touch "$NODE_DIR/node_modules/.installed-$lock"
+    fi
 fi
 
 export VENV

@@ -18,6 +18,7 @@ step() {
 step ruff check .
 step mypy            # files and strictness come from pyproject.toml
 step pytest -n 2 "$@"  # pytest-xdist; per-test timeouts come from pyproject.toml
+step bash scripts/floors.sh -q  # the fast tests again, on the lowest allowed dependencies
 
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "FAILED: ${failed[*]}" >&2

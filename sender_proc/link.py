@@ -14,6 +14,7 @@ from typing import Any
 import socketio
 
 from sender_proc.connect_opts import ConnectOpts
+from sender_proc.linkerror import Failure, LinkError, classify, server_reason
 
 logger = logging.getLogger(__name__)
 _CLOSE_ABANDONED_S = 10.0
@@ -59,6 +60,9 @@ class Link:
         self.connect_timeout_s = connect_timeout_s
         self.backoff = backoff
         self.reconnects = 0
+        self.last_error: LinkError | None = None
+        self.failures: dict[str, int] = {}  # connect failures by Failure value
+        self._refusal: str | None = None
         self._down = asyncio.Event()
         self._down.set()
         self._on_up, self._on_down = on_up, on_down
@@ -69,6 +73,7 @@ class Link:
         client = _Client(reconnection=False, handle_sigint=False, **self.opts.client_kwargs())
         client.on("connect", functools.partial(self._connected, client))
         client.on("disconnect", functools.partial(self._disconnected, client))
+        client.on("connect_error", functools.partial(self._connect_error, client))
         return client
 
     async def _connected(self, client: _Client) -> None:
@@ -76,6 +81,10 @@ class Link:
             return
         logger.info("sender %d connected to %s", os.getpid(), self.url)
         self._down.clear()
+
+    async def _connect_error(self, client: _Client, data: Any = None, *_: Any) -> None:
+        if client is self._client:
+            self._refusal = server_reason(data)
 
     async def _disconnected(self, client: _Client, reason: Any = None) -> None:
         if client is not self._client or self._down.is_set():
@@ -90,6 +99,7 @@ class Link:
         delays = backoff_delays(*self.backoff)
         while True:
             await self._down.wait()
+            self._refusal = None
             try:
                 await asyncio.wait_for(
                     self._client.connect(
@@ -102,22 +112,24 @@ class Link:
                 )
             except (socketio.exceptions.ConnectionError, TimeoutError, OSError) as exc:
                 delay = next(delays)
-                logger.info(
-                    "sender %d: connect to %s failed (%s), retry in %.2f s",
-                    os.getpid(),
-                    self.url,
-                    exc,
-                    delay,
-                )
+                self._failed(classify(self.url, exc, self._refusal), delay)
                 self._abandon()  # a connect cut short may leave the client half open
                 await asyncio.sleep(delay)
                 continue
             self.reconnects += 1
+            self.last_error = None
             delays = backoff_delays(*self.backoff)
             # python-socketio runs the connect handler before it sets
             # ``connected``: only now may the pump emit what waited for the link
             if self.up:
                 self._on_up()
+
+    def _failed(self, error: LinkError, delay: float) -> None:
+        """A refusal is loud on every try: a token rotation must not go unseen."""
+        self.last_error = error
+        self.failures[error.kind.value] = self.failures.get(error.kind.value, 0) + 1
+        level = logging.WARNING if error.kind is Failure.REFUSED else logging.INFO
+        logger.log(level, "sender %d: %s, retry in %.2f s", os.getpid(), error.describe(), delay)
 
     async def _reset(self) -> None:
         with contextlib.suppress(Exception):

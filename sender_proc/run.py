@@ -176,8 +176,11 @@ class Sender:
             "reconnects": self.link.reconnects,
             "window": self.flow.window.size,
             "stalled": self.flow.stalled_since is not None,
+            "link_error": self.link.last_error.to_info() if self.link.last_error else None,
         }
-        self.heartbeat.send(self.flow.counters, self.flow.latency.counts, info, final)
+        failures = {f"connect_failed.{kind}": n for kind, n in self.link.failures.items()}
+        counters = {**self.flow.counters, **failures}
+        self.heartbeat.send(counters, self.flow.latency.counts, info, final)
 
     async def drain(self, puller: asyncio.Task[None]) -> None:
         """After a stop: send what is held and collect its acks, within drain_ms."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from supervisor.config import PARSERS, ConfigError, Options, build, load_toml
 from supervisor.control import ControlError, format_status, request
 from supervisor.curve import make_keys
 from supervisor.devices import list_devices
+from supervisor.flaghelp import flag_help
 from supervisor.opsconfig import OPS_SWITCHES
 
 EXIT_NO_SUPERVISOR = 1
@@ -29,6 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="supervisor", description="audio-uplink process supervisor")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     start = commands.add_parser("start", help="run the pipeline until stopped")
     start.add_argument(
@@ -40,14 +43,16 @@ def _parser() -> argparse.ArgumentParser:
     for key in PARSERS:
         if key not in ("pace", "streams", *OPS_SWITCHES):  # streams: [[streams]] tables only
             flag = "--" + key.replace("_", "-")
-            start.add_argument(flag, dest=key, default=argparse.SUPPRESS, metavar="VALUE")
+            start.add_argument(
+                flag, dest=key, default=argparse.SUPPRESS, metavar="VALUE", help=flag_help(key)
+            )
     start.add_argument(
         "--no-pace",
         dest="pace",
         action="store_const",
         const=False,
         default=argparse.SUPPRESS,
-        help="run tone/file sources as fast as the senders take frames",
+        help="run tone/file sources as fast as the senders take frames (default: real time)",
     )
     start.add_argument(
         "--tls-insecure",
@@ -55,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
         action="store_const",
         const=True,
         default=argparse.SUPPRESS,
-        help="do NOT verify the server's TLS certificate (logged loudly; tests only)",
+        help="do NOT verify the server's TLS certificate (logged loudly; tests only; "
+        "default: verify)",
     )
     keys = commands.add_parser("curve-keys", help="make CURVE keys for capture_bind = tcp://")
     keys.add_argument("dir", help="directory to create (mode 0700) and use as curve_dir")
@@ -80,7 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("audio-uplink")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "(not installed)"
+
+
 def main(argv: list[str] | None = None) -> None:
+    if sys.platform != "linux":  # prctl, /proc, ipc:// paths, PortAudio's ALSA: Linux only
+        print(f"supervisor: audio-uplink runs on Linux only, not {sys.platform}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
     args = vars(_parser().parse_args(argv))
     command = args.pop("command")
     logging.basicConfig(

@@ -104,12 +104,37 @@ def families(stats: Stats, children: list[Child], uptime_s: float) -> Iterator[M
             if k.startswith("rejected_")
         },
     )
+    yield from _link_failures(stats)
     yield _counter("audio_uplink_reconnects", "Socket.IO (re)connections", _reconnects(stats))
     yield _counter("audio_uplink_bad_heartbeats", "Malformed heartbeats", stats.bad_heartbeats)
     yield _counter(
         "audio_uplink_bad_frames", "Malformed frames senders got", totals["frames"]["bad"]
     )
     yield _latency(stats.latency())
+
+
+def _link_failures(stats: Stats) -> Iterator[Metric]:
+    """Failed connects by kind; each sender's current error with its text (a refusal's reason)."""
+    yield _labelled(
+        "audio_uplink_connect_failures",
+        "Failed Socket.IO connects, by kind (refused: the server said no)",
+        "kind",
+        {
+            k.removeprefix("connect_failed."): v
+            for k, v in stats.role_counters("sender").items()
+            if k.startswith("connect_failed.")
+        },
+    )
+    errors = GaugeMetricFamily(
+        "audio_uplink_link_error",
+        "1 while the sender's last connect failed; the label says why",
+        labels=["process", "kind", "error"],
+    )
+    for name, ps in stats.by_name.items():
+        error = ps.info.get("link_error") if name.startswith("sender") else None
+        if isinstance(error, dict):
+            errors.add_metric([name, str(error.get("kind")), str(error.get("text"))], 1)
+    yield errors
 
 
 def _stages(totals: dict[str, Any]) -> dict[str, int]:

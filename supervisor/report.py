@@ -92,6 +92,8 @@ def summary(report: dict[str, Any]) -> str:
             f"  receiver: frames {r.get('frames', 0)}, missing {r.get('missing', 0)}, "
             f"duplicates {r.get('duplicates', 0)}, out of order {r.get('out_of_order', 0)}"
         )
+    for name, error in report.get("link_errors", {}).items():
+        lines.append(f"  {name}: last connect error: {error['text']}")
     for name, p in report["processes"].items():
         lines.append(
             f"  {name}: restarts {p['restarts']}, max RSS {p['max_rss_mb']} MB, CPU {p['cpu_s']} s"

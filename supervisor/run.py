@@ -21,7 +21,9 @@ from supervisor.child import EXIT_CONFIG
 from supervisor.config import MAX_SENDERS, ConfigError, Options
 from supervisor.devices import check_mic
 from supervisor.intake import BadRequest, Intake
+from supervisor.liveview import LiveView
 from supervisor.metrics import Metrics
+from supervisor.outcome import EXIT_UNDELIVERED, LinkWatch
 from supervisor.pipeline import Pipeline
 from supervisor.process import Child, describe_exit
 from supervisor.recycle import Recycler
@@ -29,7 +31,7 @@ from supervisor.retired import Kept, Retired
 from supervisor.rundir import RunDir
 from supervisor.safefile import write_atomic
 from supervisor.stats import Stats
-from supervisor.status import LiveView, row
+from supervisor.status import row
 from supervisor.watchdog import Limits, verdict
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class Supervisor:
         self.exit_code = 0
         self.records: Kept[dict[str, Any]] = Kept(MAX_RESTART_RECORDS)
         self.live = LiveView()
+        self.links = LinkWatch()
         self.t0 = time.monotonic()
         self.status_at = 0.0
 
@@ -86,6 +89,8 @@ class Supervisor:
 
     def _start_in_order(self) -> None:
         for child in self.children:
+            if self.stop_reason is not None:
+                return
             self._spawn(child)
             if child.role != "capture":
                 self._wait_ready(child)
@@ -104,6 +109,8 @@ class Supervisor:
             self._tick()
             if child.health.beat_at is not None and child.health.info.get("connected", True):
                 return
+        if self.stop_reason is not None or self.signals:
+            return
         logger.warning(
             "supervisor: %s not ready after %.0f s, going on", child.name, _READY_TIMEOUT_S
         )
@@ -237,10 +244,18 @@ class Supervisor:
             return
         now = time.monotonic()
         child.health.beat(child.role, msg, now)
+        if child.role == "sender":
+            self._check_link(child, msg["info"])
         record = child.open_record
         if record is not None and child.health.first_work_at is not None:
             record["recovered_s"] = round(child.health.first_work_at - record.pop("_t"), 3)
             child.open_record = None
+
+    def _check_link(self, child: Child, info: dict[str, Any]) -> None:
+        refused = self.links.observe(child.name, info)
+        if refused is not None and self.stop_reason is None:
+            print(f"supervisor: {refused}", file=sys.stderr)
+            self.exit_code, self.stop_reason = EXIT_CONFIG, "server refused the connection"
 
     def _on_request(self, parts: list[bytes]) -> bytes:
         try:
@@ -331,7 +346,12 @@ class Supervisor:
         result["restarts_dropped"] = self.records.dropped
         result.update(self.retired.report())
         result["rejected_messages"] = dict(self.stats.rejected)
+        result["link_errors"] = dict(self.links.errors)
         print(report.summary(result), flush=True)
+        undelivered = self.links.undelivered(result["frames"]) if not self.exit_code else None
+        if undelivered is not None:
+            print(f"supervisor: {undelivered}", file=sys.stderr)
+            self.exit_code = EXIT_UNDELIVERED
         if self.options.report:
             report.write(result, self.options.report)
 
@@ -343,6 +363,7 @@ class Supervisor:
         write_atomic(self.run_dir.path / "status.json", json.dumps(self.status()).encode())
 
     def close(self) -> None:
+        self.live.close()
         self.channels.close()
         if self.metrics:
             self.metrics.close()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-import time
-from typing import Any, TextIO
+from typing import Any
 
-from supervisor.control import format_status
 from supervisor.process import Child
 from supervisor.stats import Stats
 
@@ -41,37 +38,16 @@ def row(child: Child, stats: Stats, now: float) -> dict[str, Any]:
         "frames_out": counters.get(key_out, 0),
         "drops": drops,
         "counters": counters,
-        "last_error": child.pending_reason or child.last_exit or None,
+        "last_error": child.pending_reason or _link_error(child, stats) or child.last_exit or None,
     }
 
 
 _LOSSES = ("ack_timeout", "lost_in_flight", "rejected")
 
 
-class LiveView:
-    """A table redrawn in place on a terminal; a plain line per process elsewhere."""
-
-    def __init__(self, out: TextIO = sys.stdout, interval_s: float | None = None) -> None:
-        self.out = out
-        self.tty = out.isatty()
-        self.interval_s = interval_s or (1.0 if self.tty else 10.0)
-        self.next_at = time.monotonic() + self.interval_s
-        self.drawn = 0
-
-    def update(self, status: dict[str, Any], now: float) -> None:
-        if now < self.next_at:
-            return
-        self.next_at = now + self.interval_s
-        if self.tty:
-            text = format_status(status)
-            up = f"\x1b[{self.drawn}F" if self.drawn else ""
-            self.out.write(up + "".join(f"{line}\x1b[K\n" for line in text.splitlines()))
-            self.drawn = text.count("\n") + 1
-        else:
-            for r in status["processes"]:
-                self.out.write(
-                    f"status {r['name']} pid={r['pid']} state={r['state']} "
-                    f"restarts={r['restarts']} rss_mb={r['rss_mb']} in={r['frames_in']} "
-                    f"out={r['frames_out']} drops={r['drops']}\n"
-                )
-        self.out.flush()
+def _link_error(child: Child, stats: Stats) -> str | None:
+    """A sender's last failed connect (its server's refusal, unreachable, TLS)."""
+    if child.role != "sender" or child.name not in stats.by_name:
+        return None
+    error = stats.by_name[child.name].info.get("link_error")
+    return str(error["text"]) if isinstance(error, dict) and "text" in error else None

@@ -13,18 +13,21 @@ NO_OPUSLIB = """
 import importlib.abc, sys
 class _NotInstalled(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] == "opuslib":
+        if name.partition(".")[0] in ("opuslib", "opuslib_next"):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 sys.meta_path.insert(0, _NotInstalled())
 """
-# the real opuslib then fails the way it does without libopus: it asks ctypes for it
+# the real opuslib(-next) then fails the way it does without libopus: it asks ctypes for it
 NO_LIBOPUS = """
 import ctypes.util
 _find = ctypes.util.find_library
 ctypes.util.find_library = lambda name: None if name == "opus" else _find(name)
+import os.path  # opuslib-next then looks in a few fixed paths: none of them is there
+_exists = os.path.exists
+os.path.exists = lambda path: "libopus" not in str(path) and _exists(path)
 """
-OPUSLIB_HINT = "needs the Python package opuslib: pip install 'audio-uplink[opus]'"
+OPUSLIB_HINT = "needs the Python package opuslib-next: pip install 'audio-uplink[opus]'"
 LIBOPUS_HINT = "needs the system library libopus: apt-get install libopus0"
 
 

@@ -1,11 +1,12 @@
 """The codec seam: PCM passes through; Opus encodes at capture and decodes at the receiver.
 
-opuslib (and the libopus it loads) is imported only when a stream uses
-codec "opus", so PCM users need neither.
+opuslib-next (or the original opuslib, same API) and the libopus it loads
+are imported only when a stream uses codec "opus", so PCM users need neither.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from types import ModuleType
 from typing import Any
@@ -21,16 +22,21 @@ class CodecUnavailable(RuntimeError):
     """Opus was asked for but opuslib or libopus is missing; the text says what to install."""
 
 
+_OPUS_MODULES = ("opuslib_next", "opuslib")  # the maintained fork first; the same API
+
+
 def load_opuslib() -> ModuleType:
-    """opuslib, or CodecUnavailable naming the package to install."""
-    try:
-        import opuslib
-    except ImportError:
-        raise CodecUnavailable(f"codec opus needs the Python package opuslib: {PIP_HINT}") from None
-    except Exception:  # opuslib raises a bare Exception when it cannot find libopus
-        raise CodecUnavailable(f"codec opus needs the system library libopus: {APT_HINT}") from None
-    module: ModuleType = opuslib
-    return module
+    """opuslib-next or opuslib, or CodecUnavailable naming the package to install."""
+    for name in _OPUS_MODULES:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+        except Exception:  # both raise a bare Exception when they cannot find libopus
+            raise CodecUnavailable(
+                f"codec opus needs the system library libopus: {APT_HINT}"
+            ) from None
+    raise CodecUnavailable(f"codec opus needs the Python package opuslib-next: {PIP_HINT}")
 
 
 class OpusEncoder:

@@ -74,10 +74,10 @@ def run_supervisor(procs: Procs, tmp_path: Path, url: str, *args: str) -> subpro
         )
 
 
-def finish(proc: subprocess.Popen[str], tmp_path: Path) -> dict[str, Any]:
+def finish(proc: subprocess.Popen[str], tmp_path: Path, code: int = 0) -> dict[str, Any]:
     proc.wait(timeout=90)
     err = (tmp_path / "supervisor.err").read_text()
-    assert proc.returncode == 0, err[-3000:]
+    assert proc.returncode == code, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
     report: dict[str, Any] = json.loads((tmp_path / "r.json").read_text())
     f = report["frames"]
@@ -185,7 +185,10 @@ def test_server_that_never_acks_with_acks_on(
     server = FakeServer(procs, server_log, "--no-ack")
     server.start()
     args = ("--duration", "6", "--ack-timeout-ms", "500", "--stall-reconnect-ms", "1000")
-    report = finish(run_supervisor(procs, tmp_path, server.url, *args), tmp_path)
+    # nothing acked is a run that delivered nothing: exit 3, saying the server never acked
+    report = finish(run_supervisor(procs, tmp_path, server.url, *args), tmp_path, code=3)
+    err = (tmp_path / "supervisor.err").read_text()
+    assert "the server accepted the connection but acked no frame" in err, err[-3000:]
     f = report["frames"]
     assert f["acked"] == 0 and f["stalls"] >= 2 and f["dropped"]["ack_timeout"] > 0, f
     assert server.handled()  # what it got, it got in order

@@ -8,6 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+from tests.evidence import assert_report_matches_server
 from tests.support import (
     Procs,
     expected_tone,
@@ -19,11 +20,6 @@ from tests.support import (
 
 WINDOW = 8
 HWM_FRAMES = 50  # default hwm_ms 1000 / frame_ms 20
-
-
-def assert_report_adds_up(report: dict) -> None:
-    f = report["frames"]
-    assert f["unaccounted"] == f["captured"] - f["acked"] - sum(f["dropped"].values())
 
 
 def test_tone_arrives_bit_for_bit_and_report_adds_up(
@@ -55,7 +51,7 @@ def test_tone_arrives_bit_for_bit_and_report_adds_up(
     assert frames["captured"] >= 200  # 5 s of 20 ms frames, less start-up slack
     assert frames["unaccounted"] == 0
     assert frames["acked"] == frames["captured"] == frames["sent"]
-    assert_report_adds_up(report)
+    assert_report_matches_server(report, rec)
     assert set(report["processes"]) == {"capture", "sender-1", "receiver"}
     assert all(p["restarts"] == 0 and p["max_rss_mb"] > 0 for p in report["processes"].values())
     assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
@@ -133,7 +129,7 @@ def test_sender_killed_is_restarted_and_stream_continues(
     report = json.loads(rep.read_text())
     assert report["processes"]["sender-1"]["restarts"] == 1
     assert "killed by SIGKILL" in report["processes"]["sender-1"]["exits"]
-    assert_report_adds_up(report)
+    assert_report_matches_server(report, rec)
     frames = report["frames"]
     assert 0 <= frames["unaccounted"] <= WINDOW + HWM_FRAMES
     stats = json.loads((rec / "stats.json").read_text())["streams"]["main"]

@@ -11,12 +11,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.opus_support import NO_OPUSLIB, OPUSLIB_HINT, env_without
 from tests.receiver.test_receiver import exchange
 from tests.support import Procs, expected_tone, read_wav
 from uplink_frame import Frame
-from uplink_frame.codec import OpusEncoder
+from uplink_frame.codec import OpusEncoder, load_opuslib
 
 SAMPLES = 320  # 20 ms at 16 kHz
 LOST = 15
@@ -82,3 +83,10 @@ def test_a_receiver_without_opuslib_refuses_opus_frames_saying_why(
     frame = Frame("t", 0, 1_700_000_000.0, 16000, 1, packet, "opus").to_dict()
     replies = asyncio.run(exchange(match.group(0), [frame]))
     assert replies[0]["ok"] is False and OPUSLIB_HINT in replies[0]["error"]
+
+
+def test_the_original_opuslib_is_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """opuslib-next first; without it, the original opuslib (same API) encodes as well."""
+    assert load_opuslib().__name__ == "opuslib_next"
+    monkeypatch.setitem(sys.modules, "opuslib_next", None)  # import now raises ImportError
+    assert load_opuslib().__name__ == "opuslib"

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from tests.evidence import assert_report_matches_server
 from tests.support import Procs, live_status, poll_for, supervisor_cmd, wait_child_pid
 
-WINDOW, HWM_FRAMES, HEARTBEAT_FRAMES = 8, 50, 13
+WINDOW, HWM_FRAMES, HEARTBEAT_FRAMES, FRAME_MS = 8, 50, 13, 20
 
 
 @dataclass
@@ -58,9 +59,10 @@ def records(report: dict[str, Any], name: str) -> list[dict[str, Any]]:
     return [r for r in report["restarts"] if r["process"] == name]
 
 
-def assert_accounted(report: dict[str, Any], slack: int) -> None:
+def assert_accounted(report: dict[str, Any], rec: Path, slack: int, uncaptured: int = 0) -> None:
+    """The report against the receiver's WAV and stats.json; a killed child holds a few frames."""
+    assert_report_matches_server(report, rec, HEARTBEAT_FRAMES, uncaptured)
     f = report["frames"]
-    assert f["unaccounted"] == f["captured"] - f["acked"] - sum(f["dropped"].values())
     assert -HEARTBEAT_FRAMES <= f["unaccounted"] <= slack, f
 
 
@@ -73,7 +75,9 @@ def test_sigkill_capture_is_replaced_and_seq_continues(start) -> None:  # type: 
     report, _ = run.finish()
     [record] = records(report, "capture")
     assert record["reason"] == "killed by SIGKILL" and record["recovered_s"] is not None
-    assert_accounted(report, HEARTBEAT_FRAMES + HWM_FRAMES)
+    # real time went on while no capture ran: up to its recovery of frames were never made
+    downtime = round(record["recovered_s"] * 1000 / FRAME_MS) + HEARTBEAT_FRAMES
+    assert_accounted(report, run.rec, HEARTBEAT_FRAMES + HWM_FRAMES, uncaptured=downtime)
     stream = run.stream_stats()
     assert stream["duplicates"] == 0 and stream["out_of_order"] == 0
     assert stream["next_seq"] > 250  # the replacement went on at real-time position
@@ -111,7 +115,7 @@ def test_leaking_sender_is_recycled_alone(start) -> None:  # type: ignore[no-unt
     assert memory and all(r["reason"].startswith("memory") for r in memory)
     assert report["processes"]["capture"]["restarts"] == 0
     assert report["processes"]["receiver"]["restarts"] == 0
-    assert_accounted(report, len(memory) * (WINDOW + HWM_FRAMES))
+    assert_accounted(report, run.rec, len(memory) * (WINDOW + HWM_FRAMES))
 
 
 def test_crash_at_every_start_hits_the_intensity_limit(start) -> None:  # type: ignore[no-untyped-def]
@@ -152,6 +156,7 @@ def test_sigterm_stops_cleanly_and_writes_the_report(start) -> None:  # type: ig
     assert run.proc.returncode == 0
     assert report["stop_reason"] == "SIGTERM received"
     assert report["frames"]["unaccounted"] == 0 and report["frames"]["acked"] > 50
+    assert_report_matches_server(report, run.rec)
 
 
 def test_control_commands(start, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
