@@ -19,8 +19,10 @@ from aiohttp import web
 
 from receiver.config import ReceiverConfig
 from receiver.guard import Guard, Rejected
+from receiver.hardened import HardenedServer, attachment_limits
 from receiver.sink import StreamSink
 from receiver.tls import server_context
+from receiver.wire import guard_accept_errors
 from supervisor.auth import load_token
 from supervisor.child import (
     EXIT_CONFIG,
@@ -50,7 +52,9 @@ class Receiver:
         if config.require_auth and token is None:
             raise ConfigError("auth required but no token file and no $AUDIO_UPLINK_TOKEN")
         self.guard = Guard(config.max_message_bytes, token)
-        self.sio = socketio.AsyncServer(
+        self.sio = HardenedServer(
+            config,
+            attachment_limits(config, self.guard.transport_cap),
             async_mode="aiohttp",
             # one event at a time, in arrival order: frames are written in the
             # order they came and a slow disk slows the acks (backpressure)
@@ -107,7 +111,7 @@ class Receiver:
             }
             for name, sink in self.sinks.items()
         }
-        return {**self.counters, **self.guard.counts, "streams": streams}
+        return {**self.counters, **self.guard.counts, **self.sio.counts, "streams": streams}
 
     def close(self) -> None:
         for sink in self.sinks.values():
@@ -121,7 +125,8 @@ async def serve(config: ReceiverConfig) -> None:
     receiver = Receiver(config)
     app = web.Application()
     receiver.sio.attach(app)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    # client connections are closed first (close_all): nothing is left to wait for
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     tls = server_context(config.cert_file, config.key_file)
     site = web.TCPSite(runner, config.host, config.port, reuse_address=True, ssl_context=tls)
@@ -131,6 +136,7 @@ async def serve(config: ReceiverConfig) -> None:
     print(f"receiver listening on {scheme}://{config.host}:{port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    guard_accept_errors(loop, receiver.sio.counts)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     ctx: zmq.Context[Any] = zmq.Context()
@@ -143,6 +149,7 @@ async def serve(config: ReceiverConfig) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), _FLUSH_S)
     finally:
+        await receiver.sio.close_all(config.close_clients_ms / 1000)
         await runner.cleanup()
         receiver.close()
         if heartbeat:
