@@ -1,6 +1,19 @@
 import argparse
+import dataclasses
 
+from receiver.config import ReceiverConfig
 from receiver.server import main
+
+# hostile-peer limits: flags named after their ReceiverConfig field, defaults from there
+_LIMITS = {
+    "max_sessions": "Engine.IO sessions at once (also capped by the fd limit)",
+    "max_sessions_per_peer": "sessions at once from one address",
+    "auth_timeout_ms": "close a session not authenticated within this",
+    "max_attachments": "binary attachments per Socket.IO packet",
+    "max_pending_attachment_bytes": "incomplete attachments held, all connections",
+    "attachment_timeout_ms": "close a connection whose attachments do not all come within this",
+}
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ReceiverConfig)}
 
 parser = argparse.ArgumentParser(prog="python -m receiver", description=main.__doc__)
 parser.add_argument("--config", help="JSON config written by the supervisor")
@@ -11,6 +24,9 @@ parser.add_argument("--auth-token-file", help="require clients to present this t
 parser.add_argument("--cert", help="PEM certificate chain: serve https:// (needs --key)")
 parser.add_argument("--key", help="PEM private key of --cert")
 parser.add_argument("--max-message-bytes", type=int, default=1 << 20, help="largest frame")
+for name, help_text in _LIMITS.items():
+    flag = "--" + name.replace("_", "-")
+    parser.add_argument(flag, type=int, default=_DEFAULTS[name], help=f"{help_text} (%(default)s)")
 args = parser.parse_args()
 if bool(args.cert) != bool(args.key):
     parser.error("--cert and --key go together")
@@ -24,4 +40,5 @@ main(
     cert_file=args.cert,
     key_file=args.key,
     max_message_bytes=args.max_message_bytes,
+    **{name: getattr(args, name) for name in _LIMITS},
 )

@@ -8,18 +8,20 @@ import functools
 import logging
 import os
 import random
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import socketio
 
 from sender_proc.connect_opts import ConnectOpts
+from sender_proc.sio_guard import GuardedClient
 
 logger = logging.getLogger(__name__)
 _CLOSE_ABANDONED_S = 10.0
 
 
-class _Client(socketio.AsyncClient):  # type: ignore[misc]
+class _Client(GuardedClient):
     """Remembers the ack id of the last emit so an overdue callback can be dropped.
 
     python-socketio keeps every ack callback until the ack arrives or the link
@@ -62,6 +64,7 @@ class Link:
         self._down.set()
         self._on_up, self._on_down = on_up, on_down
         self._client = self._new_client()
+        self._refused: Counter[str] = Counter()
         self._abandoned: set[asyncio.Task[None]] = set()
 
     def _new_client(self) -> _Client:
@@ -149,10 +152,16 @@ class Link:
             self._on_down()
 
     def _abandon(self) -> None:
+        self._refused.update(self._client.refusals)
         old, self._client = self._client, self._new_client()
         task = asyncio.create_task(_close_quietly(old))
         self._abandoned.add(task)
         task.add_done_callback(self._abandoned.discard)
+
+    @property
+    def refusals(self) -> dict[str, int]:
+        """What the server sent that the guard refused, over this sender's life."""
+        return {k: self._refused[k] + v for k, v in self._client.refusals.items()}
 
     def forget_ack(self, ack_id: int) -> None:
         self._client.callbacks.get("/", {}).pop(ack_id, None)

@@ -177,7 +177,8 @@ class Sender:
             "window": self.flow.window.size,
             "stalled": self.flow.stalled_since is not None,
         }
-        self.heartbeat.send(self.flow.counters, self.flow.latency.counts, info, final)
+        counters = {**self.flow.counters, **self.link.refusals}
+        self.heartbeat.send(counters, self.flow.latency.counts, info, final)
 
     async def drain(self, puller: asyncio.Task[None]) -> None:
         """After a stop: send what is held and collect its acks, within drain_ms."""
