@@ -22,7 +22,7 @@ from typing import Any
 import socketio
 
 from receiver.config import ReceiverConfig
-from receiver.limits import SessionRefusal, Sessions, fd_bound
+from receiver.limits import HANDSHAKE_ROOM, SessionRefusal, Sessions, fd_bound
 from receiver.wire import EngineServer, quiet_libraries
 from uplink_frame.attachments import AttachmentLimits, PendingAttachments, Refusal
 from uplink_frame.ratelog import RateLog
@@ -33,6 +33,7 @@ _SWEEP_S = 0.25
 COUNTERS = (
     "malformed_packets",
     "accept_errors",
+    "refused_connections",
     *(r.counter for r in Refusal),
     *(r.counter for r in SessionRefusal),
 )
@@ -54,6 +55,7 @@ class HardenedServer(socketio.AsyncServer):  # type: ignore[misc]
         max_sessions = fd_bound(config.max_sessions)
         auth_s = config.auth_timeout_ms / 1000
         self.sessions = Sessions(max_sessions, config.max_sessions_per_peer, auth_s)
+        self.max_connections = fd_bound(config.max_sessions + HANDSHAKE_ROOM)
         self.rate = RateLog(logger)
         self._sweeper: asyncio.Task[None] | None = None
         sio_logger, eio_logger = quiet_libraries()
@@ -121,7 +123,7 @@ class HardenedServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def cut(self, eio_sid: Hashable, counter: str) -> None:
         """Drop what the peer's parser holds and close its connection, counted."""
-        self._count(counter, "closing (%s) %s", counter, eio_sid)
+        self._count(counter, "closing %s (%s)", counter, eio_sid)
         self._binary_packet.pop(eio_sid, None)
         self.pending.finished(eio_sid)
         with contextlib.suppress(Exception):

@@ -18,7 +18,9 @@ import resource
 from dataclasses import dataclass, field
 from enum import Enum
 
-FD_RESERVE = 64  # WAV files, stats.json, ZeroMQ, the listener, /proc
+ACCEPT_BACKLOG = 32  # asyncio accepts up to the backlog per wakeup, an fd each, before any closes
+FD_RESERVE = ACCEPT_BACKLOG + 64  # that burst, WAV files, stats.json, ZeroMQ, the listener
+HANDSHAKE_ROOM = 32  # TCP connections beyond the sessions: handshakes, refusals on their way out
 
 
 class SessionRefusal(Enum):

@@ -20,9 +20,10 @@ from aiohttp import web
 from receiver.config import ReceiverConfig
 from receiver.guard import Guard, Rejected
 from receiver.hardened import HardenedServer, attachment_limits
+from receiver.limits import ACCEPT_BACKLOG
 from receiver.sink import StreamSink
 from receiver.tls import server_context
-from receiver.wire import guard_accept_errors
+from receiver.wire import cap_connections, guard_accept_errors
 from supervisor.auth import load_token
 from supervisor.child import (
     EXIT_CONFIG,
@@ -126,10 +127,21 @@ async def serve(config: ReceiverConfig) -> None:
     app = web.Application()
     receiver.sio.attach(app)
     # client connections are closed first (close_all): nothing is left to wait for
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
+    # idle TCP connections that never send a request go after keepalive_timeout
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log=None, shutdown_timeout=0.5, keepalive_timeout=5
+    )
     await runner.setup()
+    cap_connections(runner, receiver.sio.max_connections, receiver.sio.counts)
     tls = server_context(config.cert_file, config.key_file)
-    site = web.TCPSite(runner, config.host, config.port, reuse_address=True, ssl_context=tls)
+    site = web.TCPSite(
+        runner,
+        config.host,
+        config.port,
+        reuse_address=True,
+        ssl_context=tls,
+        backlog=ACCEPT_BACKLOG,
+    )
     await site.start()
     port = runner.addresses[0][1]
     scheme = "https" if tls else "http"

@@ -7,6 +7,12 @@
   connection, counted in ``malformed_packets``.
 - ``accept()`` failing with EMFILE is retried by asyncio every second, each
   time with a traceback: counted in ``accept_errors``, logged once per 100.
+- Every accepted TCP connection is an fd before it is a session: past
+  ``max_connections`` (the session cap plus room for handshakes, within the
+  fd limit) a new one is aborted at once, counted in ``refused_connections``,
+  so accept() keeps an fd to work with. (CPython 3.11's accept loop does not
+  stop at EMFILE: it retries up to the backlog, and reschedules itself as
+  often, which is how 1,100 idle sessions made 447,000 tracebacks.)
 - python-socketio and engine.io log per event at INFO and refused sessions at
   WARNING: given loggers at WARNING and ERROR, and every library logger here
   passes at most one line per 100 of a kind (the first one in full, so a real
@@ -24,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 import engineio
+from aiohttp import web
 from engineio.async_drivers import aiohttp as eio_aiohttp
 
 from uplink_frame.ratelog import LOG_EVERY, RateLog
@@ -101,15 +108,49 @@ def quiet_libraries() -> tuple[logging.Logger, logging.Logger]:
 
 
 def guard_accept_errors(loop: asyncio.AbstractEventLoop, counts: Counter[str]) -> None:
-    """Out of fds in accept(): one counter, one line per 100, not a traceback a second."""
+    """Loop errors: out of fds in accept() counted; every kind logged once per 100."""
     rate = RateLog(logger)
+    seen: Counter[str] = Counter()
 
     def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         if isinstance(exc, OSError) and exc.errno in _OUT_OF_FDS:
             counts["accept_errors"] += 1
             rate.hit("accept", "receiver %d: accept() failed: %s", os.getpid(), exc.strerror)
-        else:
+            return
+        kind = str(context.get("message"))[:80]  # a fixed text in asyncio, not input
+        seen[kind if kind in seen or len(seen) < 64 else "other"] += 1
+        if seen[kind] % LOG_EVERY == 1:
             loop.default_exception_handler(context)
 
     loop.set_exception_handler(handle)
+
+
+class _Refused(asyncio.Protocol):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.abort()  # the fd goes back at once; aiohttp never sees this connection
+
+
+class _CappedServer(web.Server):
+    """aiohttp's protocol factory, refusing connections past ``cap`` before aiohttp sees them."""
+
+    cap = 0
+    counts: Counter[str]
+    rate: RateLog
+
+    def __call__(self) -> Any:
+        if len(self.connections) < self.cap:
+            return super().__call__()
+        self.counts["refused_connections"] += 1
+        self.rate.hit("connections", "receiver %d: over %d connections", os.getpid(), self.cap)
+        return _Refused()
+
+
+def cap_connections(runner: web.AppRunner, cap: int, counts: Counter[str]) -> None:
+    """Bound the TCP connections the runner's server takes (its factory is the hook)."""
+    server = runner.server
+    assert server is not None and type(server) is web.Server
+    server.__class__ = _CappedServer  # the same object, one method more: no private state touched
+    assert isinstance(server, _CappedServer)
+    server.cap, server.counts, server.rate = cap, counts, RateLog(logger)

@@ -27,5 +27,5 @@ class RateLog:
         self.seen[kind] += 1
         n = self.seen[kind]
         if n % self.every == 1 or self.every == 1:
-            self.logger.warning("%s (%s, #%d)", msg % args, kind, n)
+            self.logger.warning("%s (#%d)", msg % args, n)
         return n
