@@ -20,6 +20,7 @@ from collections.abc import Hashable
 from typing import Any
 
 import socketio
+from socketio.packet import CONNECT, CONNECT_ERROR
 
 from receiver.config import ReceiverConfig
 from receiver.limits import HANDSHAKE_ROOM, SessionRefusal, Sessions, fd_bound
@@ -111,15 +112,22 @@ class HardenedServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def _well_formed(self, eio_sid: str, data: str | bytes) -> bool:
         try:
-            pkt = check(data, self.packet_class)
-            if pkt.packet_type in BINARY and not self.manager.sid_from_eio_sid(
-                eio_sid, pkt.namespace or "/"
-            ):
-                raise Malformed("binary_before_connect")
+            self._fits_session(eio_sid, check(data, self.packet_class))
         except Malformed as exc:  # dropped; the connection stays, as for a bad frame
             self._count("malformed_packets", "malformed packet (%s) from %s", exc.kind, eio_sid)
             return False
         return True
+
+    def _fits_session(self, eio_sid: str, pkt: Any) -> None:
+        """What python-socketio's server assumes of a well-formed packet's place."""
+        if pkt.packet_type == CONNECT_ERROR:
+            raise Malformed("connect_error")  # only a server sends those
+        if pkt.packet_type == CONNECT and eio_sid not in self.environ:
+            raise Malformed("connect_after_disconnect")  # python-socketio: KeyError
+        if pkt.packet_type in BINARY and not self.manager.sid_from_eio_sid(
+            eio_sid, pkt.namespace or "/"
+        ):
+            raise Malformed("binary_before_connect")
 
     async def cut(self, eio_sid: Hashable, counter: str) -> None:
         """Drop what the peer's parser holds and close its connection, counted."""
