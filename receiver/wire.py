@@ -15,7 +15,7 @@
   often, which is how 1,100 idle sessions made 447,000 tracebacks.)
 - python-socketio and engine.io log per event at INFO and refused sessions at
   WARNING: given loggers at WARNING and ERROR, and every library logger here
-  passes at most one line per 100 of a kind (the first one in full, so a real
+  passes at most one line per 100 of a kind and per second (the first one in full, so a real
   error still shows its traceback).
 """
 
@@ -33,7 +33,7 @@ import engineio
 from aiohttp import web
 from engineio.async_drivers import aiohttp as eio_aiohttp
 
-from uplink_frame.ratelog import LOG_EVERY, RateLog
+from uplink_frame.ratelog import RateGate, RateLog
 
 logger = logging.getLogger(__name__)
 _LIBRARY_LOGGERS = (
@@ -85,14 +85,10 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
 class _RateFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
-        self.seen: Counter[tuple[str, str]] = Counter()
+        self.gate = RateGate(max_kinds=256)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, str(record.msg)[:80])
-        if key not in self.seen and len(self.seen) >= 256:
-            key = (record.name, "other")
-        self.seen[key] += 1
-        return self.seen[key] % LOG_EVERY == 1
+        return self.gate.due(f"{record.name}:{str(record.msg)[:80]}")[0]
 
 
 def quiet_libraries() -> tuple[logging.Logger, logging.Logger]:
@@ -109,8 +105,7 @@ def quiet_libraries() -> tuple[logging.Logger, logging.Logger]:
 
 def guard_accept_errors(loop: asyncio.AbstractEventLoop, counts: Counter[str]) -> None:
     """Loop errors: out of fds in accept() counted; every kind logged once per 100."""
-    rate = RateLog(logger)
-    seen: Counter[str] = Counter()
+    rate, gate = RateLog(logger), RateGate()
 
     def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
@@ -118,9 +113,7 @@ def guard_accept_errors(loop: asyncio.AbstractEventLoop, counts: Counter[str]) -
             counts["accept_errors"] += 1
             rate.hit("accept", "receiver %d: accept() failed: %s", os.getpid(), exc.strerror)
             return
-        kind = str(context.get("message"))[:80]  # a fixed text in asyncio, not input
-        seen[kind if kind in seen or len(seen) < 64 else "other"] += 1
-        if seen[kind] % LOG_EVERY == 1:
+        if gate.due(str(context.get("message"))[:80])[0]:  # asyncio's fixed texts, not input
             loop.default_exception_handler(context)
 
     loop.set_exception_handler(handle)

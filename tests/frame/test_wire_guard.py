@@ -9,7 +9,7 @@ import pytest
 from receiver.limits import SessionRefusal, Sessions
 from tests.wire import binary_header
 from uplink_frame.attachments import AttachmentLimits, PendingAttachments, Refusal, announced
-from uplink_frame.ratelog import RateLog
+from uplink_frame.ratelog import RateGate, RateLog
 from uplink_frame.sio_packets import Malformed, check
 
 
@@ -92,16 +92,23 @@ def test_sessions_total_peer_and_auth_deadline() -> None:
     assert sessions.admit("d", "p", 1.2) is None and len(sessions) == 3
 
 
-def test_ratelog_logs_one_line_per_100_of_a_kind(caplog: pytest.LogCaptureFixture) -> None:
-    rate = RateLog(logging.getLogger("test.ratelog"), max_kinds=2)
+def test_ratelog_logs_one_line_per_100_of_a_kind_and_per_second(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = [0.0]
+    rate = RateLog(logging.getLogger("test.ratelog"), RateGate(max_kinds=2, clock=lambda: clock[0]))
     with caplog.at_level(logging.WARNING):
-        for _ in range(250):
+        for i in range(250):
+            clock[0] = i * 0.1  # 10 a second: the count, not the clock, holds them back
+            rate.hit("x", "bad %s", "thing")
+        for _ in range(500):  # 500 more within the same second: one line at most
             rate.hit("x", "bad %s", "thing")
         for kind in ("y", "z", "w"):  # past max_kinds: "other"
             rate.hit(kind, "bad")
-    assert [r.getMessage() for r in caplog.records][:3] == [
+    assert [r.getMessage() for r in caplog.records][:4] == [
         "bad thing (#1)",
         "bad thing (#101)",
         "bad thing (#201)",
+        "bad thing (#301)",
     ]
-    assert rate.seen["other"] == 2 and len(caplog.records) == 5
+    assert rate.gate.seen["other"] == 2 and len(caplog.records) == 6
