@@ -67,6 +67,8 @@ async def unfinished_attachments(url: str, seconds: float, sent: Sent) -> None:
         session = await _raw(http, url)
         await session.send(binary_header(64))
         for _ in range(63):
+            if session.ws.closed:
+                return
             await session.send(b"\x00" * MIB)
             sent["bytes"] += MIB
         await session.closed_by_server(timeout=30)

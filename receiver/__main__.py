@@ -8,6 +8,7 @@ from receiver.server import main
 _LIMITS = {
     "max_sessions": "Engine.IO sessions at once (also capped by the fd limit)",
     "max_sessions_per_peer": "sessions at once from one address",
+    "session_rate": "new sessions a second from one address",
     "auth_timeout_ms": "close a session not authenticated within this",
     "max_attachments": "binary attachments per Socket.IO packet",
     "max_pending_attachment_bytes": "incomplete attachments held, all connections",
@@ -26,7 +27,8 @@ parser.add_argument("--key", help="PEM private key of --cert")
 parser.add_argument("--max-message-bytes", type=int, default=1 << 20, help="largest frame")
 for name, help_text in _LIMITS.items():
     flag = "--" + name.replace("_", "-")
-    parser.add_argument(flag, type=int, default=_DEFAULTS[name], help=f"{help_text} (%(default)s)")
+    kind = type(_DEFAULTS[name])
+    parser.add_argument(flag, type=kind, default=_DEFAULTS[name], help=f"{help_text} (%(default)s)")
 args = parser.parse_args()
 if bool(args.cert) != bool(args.key):
     parser.error("--cert and --key go together")

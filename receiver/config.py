@@ -29,6 +29,7 @@ class ReceiverConfig:
     # hostile peers (README "Security"; receiver/limits.py, uplink_frame/attachments.py)
     max_sessions: int = 256  # Engine.IO sessions, capped by RLIMIT_NOFILE less a reserve
     max_sessions_per_peer: int = 64  # from one address (every local sender is 127.0.0.1)
+    session_rate: float = 20.0  # new sessions a second from one address (burst: per-peer cap)
     auth_timeout_ms: int = 3000  # to complete the Socket.IO connect, token included
     max_attachments: int = _ATTACHMENTS.max_count  # per binary packet
     max_pending_attachment_bytes: int = _ATTACHMENTS.max_total_bytes  # all connections

@@ -55,7 +55,9 @@ class HardenedServer(socketio.AsyncServer):  # type: ignore[misc]
         self.pending = PendingAttachments(limits)
         max_sessions = fd_bound(config.max_sessions)
         auth_s = config.auth_timeout_ms / 1000
-        self.sessions = Sessions(max_sessions, config.max_sessions_per_peer, auth_s)
+        self.sessions = Sessions(
+            max_sessions, config.max_sessions_per_peer, auth_s, config.session_rate
+        )
         self.max_connections = fd_bound(config.max_sessions + HANDSHAKE_ROOM)
         self.rate = RateLog(logger)
         self._sweeper: asyncio.Task[None] | None = None
@@ -130,10 +132,17 @@ class HardenedServer(socketio.AsyncServer):  # type: ignore[misc]
             raise Malformed("binary_before_connect")
 
     async def cut(self, eio_sid: Hashable, counter: str) -> None:
-        """Drop what the peer's parser holds and close its connection, counted."""
+        """Drop what the peer's parser holds and close its connection, counted.
+
+        The TCP connection is aborted first: a polite websocket close reads
+        (and throws away) whatever the peer keeps sending for up to 10 s.
+        """
         self._count(counter, "closing %s (%s)", counter, eio_sid)
         self._binary_packet.pop(eio_sid, None)
         self.pending.finished(eio_sid)
+        request = self.environ.get(eio_sid, {}).get("aiohttp.request")
+        if request is not None and request.transport is not None:
+            request.transport.abort()
         with contextlib.suppress(Exception):
             await self.eio.disconnect(eio_sid)
 

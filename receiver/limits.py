@@ -8,6 +8,9 @@ no I/O (receiver/hardened.py acts on it):
   never more than the fd limit allows (RLIMIT_NOFILE less a reserve for
   files, ZeroMQ and the listening socket);
 - ``sessions_peer``: more than ``max_sessions_per_peer`` from one address;
+- ``sessions_rate``: one address opening sessions faster than
+  ``session_rate`` a second (a burst of ``max_sessions_per_peer`` allowed):
+  a peer cut off for what it sent cannot come straight back for more;
 - ``auth_timeout``: a session that has not completed the Socket.IO connect
   (with its token, when one is required) within ``auth_timeout_s`` is closed.
 """
@@ -26,6 +29,7 @@ HANDSHAKE_ROOM = 32  # TCP connections beyond the sessions: handshakes, refusals
 class SessionRefusal(Enum):
     TOTAL = "sessions_total"
     PEER = "sessions_peer"
+    RATE = "sessions_rate"
     AUTH_TIMEOUT = "auth_timeout"
 
     @property
@@ -52,17 +56,29 @@ class Sessions:
     max_total: int
     max_per_peer: int
     auth_timeout_s: float
+    rate: float = 20.0
     _open: dict[str, _Session] = field(default_factory=dict)
     _per_peer: dict[str, int] = field(default_factory=dict)
+    _tokens: dict[str, tuple[float, float]] = field(default_factory=dict)  # peer -> (tokens, at)
 
     def admit(self, sid: str, peer: str, now: float) -> SessionRefusal | None:
         if len(self._open) >= self.max_total:
             return SessionRefusal.TOTAL
         if self._per_peer.get(peer, 0) >= self.max_per_peer:
             return SessionRefusal.PEER
+        if not self._take_token(peer, now):
+            return SessionRefusal.RATE
         self._open[sid] = _Session(peer, now)
         self._per_peer[peer] = self._per_peer.get(peer, 0) + 1
         return None
+
+    def _take_token(self, peer: str, now: float) -> bool:
+        tokens, at = self._tokens.get(peer, (float(self.max_per_peer), now))
+        tokens = min(float(self.max_per_peer), tokens + (now - at) * self.rate)
+        if len(self._tokens) >= 4 * self.max_total:  # bounded: forget peers back at full
+            self._tokens = {p: v for p, v in self._tokens.items() if p in self._per_peer}
+        self._tokens[peer] = (tokens - 1, now) if tokens >= 1 else (tokens, now)
+        return tokens >= 1
 
     def authed(self, sid: str) -> None:
         if sid in self._open:

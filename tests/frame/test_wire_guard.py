@@ -112,3 +112,13 @@ def test_ratelog_logs_one_line_per_100_of_a_kind_and_per_second(
         "bad thing (#301)",
     ]
     assert rate.gate.seen["other"] == 2 and len(caplog.records) == 6
+
+
+def test_one_peer_cannot_reopen_sessions_faster_than_the_rate() -> None:
+    sessions = Sessions(max_total=100, max_per_peer=2, auth_timeout_s=1.0, rate=1.0)
+    for sid in ("a", "b"):  # the burst
+        assert sessions.admit(sid, "p", 0.0) is None
+        sessions.closed(sid)
+    assert sessions.admit("c", "p", 0.5) is SessionRefusal.RATE
+    assert sessions.admit("c", "q", 0.5) is None  # another address has its own bucket
+    assert sessions.admit("c", "p", 1.0) is None
