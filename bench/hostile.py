@@ -6,7 +6,7 @@ For each attack (bench/hostile_attacks.py, run in its own process): a fresh
 ``--seconds``, 3 s of quiet again. Prints the receiver's RSS and open fds
 before / during (peak) / after, the bytes it wrote to disk, its log bytes
 (and per second of attack), and the good client's emit->ack p99 and frames
-lost (never acked ``ok``).
+lost (sent but not in its WAV, by the receiver's stats.json).
 
     python bench/hostile.py --seconds 10 [--only SUBSTRING] [--nofile 1024]
 
@@ -122,10 +122,21 @@ async def one_row(name: str, seconds: float, nofile: int | None) -> dict[str, An
         out, log = Path(tmp) / "rec", Path(tmp) / "receiver.log"
         target = start_receiver(out, log, nofile)
         try:
-            return await _measure(name, seconds, target)
+            row = await _measure(name, seconds, target)
         finally:
-            target.proc.terminate()
+            target.proc.terminate()  # SIGTERM: the receiver writes stats.json
             target.proc.wait(timeout=30)
+        row["lost"] = row.pop("sent_good") - _written(out, "good", row.pop("acked_ok"))
+        return row
+
+
+def _written(out: Path, stream: str, acked_ok: int) -> int:
+    """Frames of ``stream`` in its WAV, by the receiver's own count (acked ``ok`` if it died)."""
+    try:
+        stats = json.loads((out / "stats.json").read_text())
+        return int(stats["streams"][stream]["frames"])
+    except (OSError, ValueError, KeyError):
+        return acked_ok
 
 
 async def _measure(name: str, seconds: float, target: Target) -> dict[str, Any]:
@@ -142,6 +153,7 @@ async def _measure(name: str, seconds: float, target: Target) -> dict[str, Any]:
         url,
         str(seconds),
         stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,  # aiohttp's "Unclosed connection" as it is cut off
     )
     sampler = asyncio.create_task(sample(proc.pid, during, seconds + 600))
     sent_raw, _ = await attacker.communicate()
@@ -160,7 +172,8 @@ async def _measure(name: str, seconds: float, target: Target) -> dict[str, Any]:
         "log_kb": log_during / 1024,
         "log_kb_s": log_during / 1024 / seconds,
         "p99_ms": good.p99(),
-        "lost": good.sent - good.ok,
+        "sent_good": good.sent,
+        "acked_ok": good.ok,
         "alive": proc.poll() is None,
     }
 
