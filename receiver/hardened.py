@@ -72,8 +72,10 @@ class HardenedServer(socketio.AsyncServer):  # type: ignore[misc]
         request = environ.get("aiohttp.request")
         peer = str(getattr(request, "remote", None) or environ.get("REMOTE_ADDR", "?"))
         refusal = self.sessions.admit(eio_sid, peer, time.monotonic())
-        if refusal is not None:
+        if refusal is not None:  # reset, not a 401: a refused peer costs no HTTP round trip
             self._count(refusal.counter, "session refused (%s) from %s", refusal.value, peer)
+            if request is not None and request.transport is not None:
+                request.transport.abort()
             return False
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep())

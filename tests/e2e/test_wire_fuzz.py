@@ -96,7 +96,11 @@ def fuzz(url: str) -> None:
 
 def test_fuzzed_packets_beside_a_good_stream(procs: Procs, run_dir: Path, tmp_path: Path) -> None:
     out, rep = tmp_path / "rec", tmp_path / "r.json"
-    receiver = procs.start(receiver_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    receiver = procs.start(  # sessions as fast as hypothesis makes them
+        [*receiver_cmd(out), "--session-rate", "1000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     url = announced_url(receiver)
     pipeline = procs.start(
         supervisor_cmd(

@@ -148,7 +148,7 @@ async def session_flood(url: str, count: int) -> tuple[int, int]:
         for _ in range(count):
             try:
                 opened.append(await RawSession.open(http, url))
-            except aiohttp.WSServerHandshakeError:
+            except aiohttp.ClientError:  # reset at once: no HTTP answer for a refusal
                 refused += 1
         closed = await asyncio.gather(*(s.closed_by_server(timeout=20) for s in opened))
         return refused, sum(closed)
@@ -163,7 +163,7 @@ def test_sessions_are_limited_and_must_authenticate(procs: Procs, tmp_path: Path
     # the good client holds one of the 20: 19 idle ones admitted, then closed unauthenticated
     assert (refused, closed) == (21, 19)
     stats = stop_receiver(proc, out)
-    assert stats["refused_sessions_peer"] == 21
+    assert stats["refused_sessions_peer"] >= 21  # aiohttp's client retries a reset GET once
     assert stats["refused_auth_timeout"] == 19
     assert_good_stream(out)
 
