@@ -65,11 +65,24 @@ def engine_message_ok(message: str | bytes) -> bool:
 
 
 class _CheckedWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
+    def __init__(self, handler: Any, server: EngineServer) -> None:
+        super().__init__(handler, server)
+        self.engine = server  # engine.io < 4.12 does not keep it
+
+    async def __call__(self, environ: dict[str, Any]) -> Any:
+        # as engine.io's driver does, but engine.io < 4.12 let aiohttp take
+        # websocket messages of any size (max_msg_size=0)
+        self._sock = web.WebSocketResponse(max_msg_size=self.engine.max_http_buffer_size)
+        await self._sock.prepare(environ["aiohttp.request"])
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
     async def wait(self) -> Any:
         message = await super().wait()
         if engine_message_ok(message):
             return message
-        self.server.malformed("engineio")
+        self.engine.malformed("engineio")
         return None  # engine.io's reader takes None as "the client left" and closes cleanly
 
 
