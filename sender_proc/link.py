@@ -71,7 +71,16 @@ class Link:
         client = _Client(reconnection=False, handle_sigint=False, **self.opts.client_kwargs())
         client.on("connect", functools.partial(self._connected, client))
         client.on("disconnect", functools.partial(self._disconnected, client))
+        client.on_refused = functools.partial(self._guard_refused, client)
         return client
+
+    def _guard_refused(self, client: _Client) -> None:
+        """The guard refused what the server sent: abandon this connection, reconnect afresh."""
+        if client is self._client:
+            self._abandon()
+            if not self._down.is_set():
+                self._down.set()
+                self._on_down()
 
     async def _connected(self, client: _Client) -> None:
         if client is not self._client:

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -35,6 +36,7 @@ class GuardedClient(socketio.AsyncClient):  # type: ignore[misc]
         self.refusals: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
         self.rate = RateLog(logger)
         self._aborting: asyncio.Task[Any] | None = None
+        self.on_refused: Callable[[], None] | None = None
 
     async def _handle_eio_message(self, data: str | bytes) -> None:
         refusal = self._refusal(data, time.monotonic())
@@ -69,11 +71,13 @@ class GuardedClient(socketio.AsyncClient):  # type: ignore[misc]
         return True
 
     def _refuse(self, refusal: Refusal) -> None:
-        """Drop the packet and abort the connection; never await it from the read loop."""
+        """Drop the packet and give up the connection (``on_refused``: link.py replaces us)."""
         self._hit(refusal.counter, refusal.value)
         self._binary_packet = None
         self.pending.finished(_KEY)
-        if self._aborting is None or self._aborting.done():
+        if self.on_refused is not None:
+            self.on_refused()
+        elif self._aborting is None or self._aborting.done():  # never awaited from the read loop
             self._aborting = asyncio.create_task(self.eio.disconnect(abort=True))
 
     def _hit(self, counter: str, kind: str) -> None:
