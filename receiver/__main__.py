@@ -1,10 +1,25 @@
 import argparse
-from dataclasses import fields
+import dataclasses
 
 from receiver.config import ReceiverConfig
 from receiver.server import main
 
-DEFAULT = {f.name: f.default for f in fields(ReceiverConfig)}  # the limits' one home
+# hostile-peer limits: flags named after their ReceiverConfig field, defaults from there
+_LIMITS = {
+    "max_sessions": "Engine.IO sessions at once (also capped by the fd limit)",
+    "max_sessions_per_peer": "sessions at once from one address",
+    "session_rate": "new sessions a second from one address",
+    "auth_timeout_ms": "close a session not authenticated within this",
+    "max_attachments": "binary attachments per Socket.IO packet",
+    "max_pending_attachment_bytes": "incomplete attachments held, all connections",
+    "attachment_timeout_ms": "close a connection whose attachments do not all come within this",
+    # receiver/sink.py, budget.py and streams.py
+    "max_streams": "stream epochs open at once",
+    "idle_stream_s": "a stream idle this long is closed",
+    "max_segment_bytes": "a WAV segment rolls at this size",
+    "max_stream_bytes": "disk one stream may fill",
+}
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ReceiverConfig)}
 
 parser = argparse.ArgumentParser(prog="python -m receiver", description=main.__doc__)
 parser.add_argument("--config", help="JSON config written by the supervisor")
@@ -15,19 +30,10 @@ parser.add_argument("--auth-token-file", help="require clients to present this t
 parser.add_argument("--cert", help="PEM certificate chain: serve https:// (needs --key)")
 parser.add_argument("--key", help="PEM private key of --cert")
 parser.add_argument("--max-message-bytes", type=int, default=1 << 20, help="largest frame")
-# limits of receiver/sink.py, budget.py and streams.py (defaults in receiver/config.py)
-parser.add_argument(
-    "--max-streams", type=int, default=DEFAULT["max_streams"], help="stream epochs open at once"
-)
-parser.add_argument(
-    "--idle-stream-s", type=float, default=DEFAULT["idle_stream_s"], help="idle stream closes"
-)
-parser.add_argument(
-    "--max-segment-bytes", type=int, default=DEFAULT["max_segment_bytes"], help="WAV roll size"
-)
-parser.add_argument(
-    "--max-stream-bytes", type=int, default=DEFAULT["max_stream_bytes"], help="disk per stream"
-)
+for name, help_text in _LIMITS.items():
+    flag = "--" + name.replace("_", "-")
+    kind = type(_DEFAULTS[name])
+    parser.add_argument(flag, type=kind, default=_DEFAULTS[name], help=f"{help_text} (%(default)s)")
 args = parser.parse_args()
 if bool(args.cert) != bool(args.key):
     parser.error("--cert and --key go together")
@@ -41,8 +47,5 @@ main(
     cert_file=args.cert,
     key_file=args.key,
     max_message_bytes=args.max_message_bytes,
-    max_streams=args.max_streams,
-    idle_stream_s=args.idle_stream_s,
-    max_segment_bytes=args.max_segment_bytes,
-    max_stream_bytes=args.max_stream_bytes,
+    **{name: getattr(args, name) for name in _LIMITS},
 )

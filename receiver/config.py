@@ -4,6 +4,9 @@ from dataclasses import dataclass
 
 from supervisor.child import ChildSpec
 from uplink_frame import MAX_MESSAGE_BYTES
+from uplink_frame.attachments import AttachmentLimits
+
+_ATTACHMENTS = AttachmentLimits()
 
 
 @dataclass(frozen=True)
@@ -27,3 +30,12 @@ class ReceiverConfig:
     auth_token_file: str | None = None
     cert_file: str | None = None  # both set: serve TLS
     key_file: str | None = None
+    # hostile peers (README "Security"; receiver/limits.py, uplink_frame/attachments.py)
+    max_sessions: int = 256  # Engine.IO sessions, capped by RLIMIT_NOFILE less a reserve
+    max_sessions_per_peer: int = 64  # from one address (every local sender is 127.0.0.1)
+    session_rate: float = 20.0  # new sessions a second from one address (burst: per-peer cap)
+    auth_timeout_ms: int = 3000  # to complete the Socket.IO connect, token included
+    max_attachments: int = _ATTACHMENTS.max_count  # per binary packet
+    max_pending_attachment_bytes: int = _ATTACHMENTS.max_total_bytes  # all connections
+    attachment_timeout_ms: int = int(_ATTACHMENTS.timeout_s * 1000)
+    close_clients_ms: int = 1000  # on SIGTERM: how long client connections may take to close

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import socketio
 from socketio import packet
 
 from receiver.guard import Guard
+from receiver.hardened import HardenedServer
 
 
-class EventServer(socketio.AsyncServer):  # type: ignore[misc]
-    def __init__(self, event: str, guard: Guard, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+class EventServer(HardenedServer):
+    """The hardened server (transport limits), dispatching only the audio event."""
+
+    def __init__(self, event: str, guard: Guard, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.audio_event = event
         self.guard = guard
 

@@ -19,6 +19,7 @@ from supervisor.auth import token_matches
 from uplink_frame import Frame, FrameError, from_dict
 from uplink_frame.batch import from_batch, is_batch
 from uplink_frame.format import CODECS
+from uplink_frame.ratelog import RateLog
 
 logger = logging.getLogger(__name__)
 _OVERHEAD_BYTES = 4096  # Socket.IO framing around the audio attachment
@@ -30,7 +31,6 @@ COUNTERS = (
     "disconnects_abnormal",
     "rejected_event",  # receiver/events.py
 )
-_LOG_EVERY = 100  # log the 1st, 101st, ... rejection per reason: never per frame
 
 
 class Rejected(Exception):
@@ -46,6 +46,7 @@ class Guard:
         self.max_message_bytes = max_message_bytes
         self.token = token
         self.counts: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
+        self._rate = RateLog(logger)
 
     @property
     def transport_cap(self) -> int:
@@ -104,6 +105,5 @@ class Guard:
 
     def _count(self, reason: str, detail: str) -> None:
         self.counts[f"rejected_{reason}"] += 1
-        n = self.counts[f"rejected_{reason}"]
-        if n % _LOG_EVERY == 1:
-            logger.warning("receiver %d: rejected (%s, #%d): %s", os.getpid(), reason, n, detail)
+        # the 1st, then at most one per 100 and per second (uplink_frame/ratelog.py)
+        self._rate.hit(reason, "receiver %d: rejected (%s): %s", os.getpid(), reason, detail)

@@ -20,9 +20,12 @@ from receiver.budget import DiskBudget
 from receiver.config import ReceiverConfig
 from receiver.events import EventServer
 from receiver.guard import Guard, Rejected
+from receiver.hardened import attachment_limits
+from receiver.limits import ACCEPT_BACKLOG
 from receiver.sink import SinkLimits
 from receiver.streams import Streams
 from receiver.tls import server_context
+from receiver.wire import cap_connections, guard_accept_errors
 from supervisor.auth import load_token
 from supervisor.child import (
     EXIT_CONFIG,
@@ -56,6 +59,8 @@ class Receiver:
         self.sio = EventServer(
             config.event,
             self.guard,
+            config,
+            attachment_limits(config, self.guard.transport_cap),
             async_mode="aiohttp",
             # one event per connection at a time, in arrival order (other connections go
             # on): a frame is written before its ack, and a slow disk slows the acks
@@ -90,7 +95,7 @@ class Receiver:
         self.streams.age_out(time.monotonic())
 
     def stats(self) -> dict[str, Any]:
-        counts = {**self.counters, **self.guard.counts, **self.streams.counts}
+        counts = {**self.counters, **self.guard.counts, **self.streams.counts, **self.sio.counts}
         return {**counts, "streams": self.streams.stats()}
 
     def close(self) -> None:
@@ -104,16 +109,29 @@ async def serve(config: ReceiverConfig) -> None:
     receiver = Receiver(config)
     app = web.Application()
     receiver.sio.attach(app)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    # client connections are closed first (close_all): nothing is left to wait for
+    # idle TCP connections that never send a request go after keepalive_timeout
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log=None, shutdown_timeout=0.5, keepalive_timeout=5
+    )
     await runner.setup()
+    cap_connections(runner, receiver.sio.max_connections, receiver.sio.counts)
     tls = server_context(config.cert_file, config.key_file)
-    site = web.TCPSite(runner, config.host, config.port, reuse_address=True, ssl_context=tls)
+    site = web.TCPSite(
+        runner,
+        config.host,
+        config.port,
+        reuse_address=True,
+        ssl_context=tls,
+        backlog=ACCEPT_BACKLOG,
+    )
     await site.start()
     port = runner.addresses[0][1]
     scheme = "https" if tls else "http"
     print(f"receiver listening on {scheme}://{config.host}:{port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    guard_accept_errors(loop, receiver.sio.counts)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     ctx: zmq.Context[Any] = zmq.Context()
@@ -126,6 +144,7 @@ async def serve(config: ReceiverConfig) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), _FLUSH_S)
     finally:
+        await receiver.sio.close_all(config.close_clients_ms / 1000)
         await runner.cleanup()
         receiver.close()
         if heartbeat:

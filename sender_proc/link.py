@@ -8,6 +8,7 @@ import functools
 import logging
 import os
 import random
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -15,13 +16,14 @@ import socketio
 
 from sender_proc.connect_opts import ConnectOpts
 from sender_proc.linkerror import Failure, LinkError, classify, server_reason
+from sender_proc.sio_guard import GuardedClient
 
 logger = logging.getLogger(__name__)
 _CLOSE_ABANDONED_S = 10.0
 _GOODBYE_S = 1.0
 
 
-class _Client(socketio.AsyncClient):  # type: ignore[misc]
+class _Client(GuardedClient):
     """Remembers the ack id of the last emit so an overdue callback can be dropped.
 
     python-socketio keeps every ack callback until the ack arrives or the link
@@ -67,6 +69,7 @@ class Link:
         self._down.set()
         self._on_up, self._on_down = on_up, on_down
         self._client = self._new_client()
+        self._refused: Counter[str] = Counter()
         self._abandoned: set[asyncio.Task[None]] = set()
 
     def _new_client(self) -> _Client:
@@ -74,7 +77,16 @@ class Link:
         client.on("connect", functools.partial(self._connected, client))
         client.on("disconnect", functools.partial(self._disconnected, client))
         client.on("connect_error", functools.partial(self._connect_error, client))
+        client.on_refused = functools.partial(self._guard_refused, client)
         return client
+
+    def _guard_refused(self, client: _Client) -> None:
+        """The guard refused what the server sent: abandon this connection, reconnect afresh."""
+        if client is self._client:
+            self._abandon()
+            if not self._down.is_set():
+                self._down.set()
+                self._on_down()
 
     async def _connected(self, client: _Client) -> None:
         if client is not self._client:
@@ -162,10 +174,16 @@ class Link:
             self._on_down()
 
     def _abandon(self) -> None:
+        self._refused.update(self._client.refusals)
         old, self._client = self._client, self._new_client()
         task = asyncio.create_task(_close_quietly(old))
         self._abandoned.add(task)
         task.add_done_callback(self._abandoned.discard)
+
+    @property
+    def refusals(self) -> dict[str, int]:
+        """What the server sent that the guard refused, over this sender's life."""
+        return {k: self._refused[k] + v for k, v in self._client.refusals.items()}
 
     def forget_ack(self, ack_id: int) -> None:
         self._client.callbacks.get("/", {}).pop(ack_id, None)

@@ -179,7 +179,7 @@ class Sender:
             "link_error": self.link.last_error.to_info() if self.link.last_error else None,
         }
         failures = {f"connect_failed.{kind}": n for kind, n in self.link.failures.items()}
-        counters = {**self.flow.counters, **failures}
+        counters = {**self.flow.counters, **failures, **self.link.refusals}
         self.heartbeat.send(counters, self.flow.latency.counts, info, final)
 
     async def drain(self, puller: asyncio.Task[None]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -106,11 +107,24 @@ def setup_logging(name: str, fmt: str = "text") -> None:
     logfmt.setup(name, fmt)
 
 
+@functools.cache
+def _own_statm() -> int:
+    return os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+
+
 def rss_mb(pid: int | None = None) -> float:
-    """Resident set size from /proc, in MiB (0.0 if the process is gone)."""
+    """Resident set size from /proc, in MiB (0.0 if the process is gone).
+
+    Our own statm stays open: out of file descriptors (a connection flood) is
+    exactly when the memory watchdog must still see this process.
+    """
     try:
-        with open(f"/proc/{pid or 'self'}/statm") as f:
-            pages = int(f.read().split()[1])
+        if pid is None:
+            raw = os.pread(_own_statm(), 256, 0).decode()
+        else:
+            with open(f"/proc/{pid}/statm") as f:
+                raw = f.read()
+        pages = int(raw.split()[1])
     except (OSError, IndexError, ValueError):
         return 0.0
     return pages * os.sysconf("SC_PAGE_SIZE") / (1 << 20)

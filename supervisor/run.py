@@ -163,7 +163,16 @@ class Supervisor:
         self.run_dir.remove(f"{child.name}.json")
 
     def recycle(self, child: Child, reason: str) -> None:
-        """Planned replacement: no backoff, not a crash. Senders overlap old and new."""
+        """Planned replacement: no backoff, not a crash. Senders overlap old and new.
+
+        Memory recycles count toward the restart intensity all the same: a
+        child refilled as fast as it is replaced (a server pushing junk at a
+        sender) fails, naming the server, instead of looping for ever.
+        """
+        if reason.startswith("memory") and child.intensity.record(time.monotonic()):
+            where = f" (server {self.pipeline.server})" if child.role == "sender" else ""
+            self._fail(child, reason + where, EXIT_FAILED)
+            return
         if child.role == "sender" and child.alive:
             self._open_record(child, reason)
             self.recycler.retire(child)
