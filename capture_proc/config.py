@@ -21,6 +21,8 @@ class CaptureConfig:
     pace: bool = True
     seq_start: int = 0
     wait_peer_ms: int = 3000
+    budget_ms: int = 500  # frames older than this are not pushed (again): the delivery mode's
+    drain_ms: int = 3000  # a stop: how long frames without a fate are pushed still
     codec: str = "pcm"
     bitrate: int = 24000
     application: str = "voip"
