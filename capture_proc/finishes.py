@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any
 
@@ -72,7 +73,10 @@ class Finishes:
         for owner in [o for o, t in self.heard.items() if now - t > LEASE_S]:
             del self.heard[owner]
             self.silent[owner] = now
-            self._give_back(owner, "went silent")
+            # it is silent since before now - LEASE_S: what was pushed since went to
+            # live senders, who report taking it within a beat (the sweep below
+            # catches the rest if it was hung, not dead, and its pipe took more)
+            self._give_back(owner, "went silent", older_than=now - 2 * BEAT_S)
         # a silent sender that is hung, not dead, still holds a ZeroMQ pipe that
         # fills to its high-water mark: what no one takes from there goes again
         horizon = now - self.retention.budget_s
@@ -81,9 +85,9 @@ class Finishes:
             self._swept_at = now
             self.retention.gone(b"", older_than=now - LEASE_S)
 
-    def _give_back(self, owner: bytes, why: str) -> None:
+    def _give_back(self, owner: bytes, why: str, older_than: float = math.inf) -> None:
         self.counters["senders_gone"] += 1
-        n = self.retention.gone(owner)
+        n = self.retention.gone(owner, older_than)
         name = owner.decode(errors="replace")
         logger.info("capture: sender %s %s, %d frames to push again", name, why, n)
 

@@ -26,7 +26,7 @@ from uplink_frame.format import MAX_SEQ
 MAX_BYTES = 1 << 16
 MAX_RANGES = 1024
 BEAT_S = 0.1  # a sender's report period, also its liveness beat
-LEASE_S = 0.5  # silent this long: capture treats the sender as gone
+LEASE_S = 0.3  # silent this long (3 beats): capture treats the sender as gone
 
 
 class Fate(enum.Enum):
