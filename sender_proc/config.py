@@ -7,6 +7,8 @@ from sender_proc.flow import FlowLimits
 from supervisor.child import ChildSpec
 from uplink_frame.batch import MAX_BATCH
 
+COMPLETE_BACKOFF_MAX_MS = 1000
+
 
 @dataclass(frozen=True)
 class SenderConfig:
@@ -69,6 +71,15 @@ class SenderConfig:
     def queue_frames(self) -> int:
         """Frames the pending queue holds: the budget's audio per stream."""
         return self._frames(self.budget_ms)
+
+    @property
+    def backoff_cap_ms(self) -> int:
+        """Complete delivery catches up from the moment the server is back: retry sooner."""
+        return (
+            min(self.backoff_max_ms, COMPLETE_BACKOFF_MAX_MS)
+            if self.complete
+            else self.backoff_max_ms
+        )
 
     def _frames(self, ms: int) -> int:
         return max(1, math.ceil(ms / self.frame_ms)) * len(self.endpoints)

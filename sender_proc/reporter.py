@@ -22,7 +22,8 @@ from uplink_frame import Frame
 from uplink_frame.finish import Fate, Report, encode, finish_endpoint, ranges
 
 _CHUNK = 512  # ranges per message, half the limit capture accepts
-_HWM = 64
+_HWM = 1000  # reports are small: a burst of acks while catching up fits
+_MAX_HELD = 50_000  # seqs kept for a capture that cannot take reports now
 
 
 class Reporter:
@@ -53,15 +54,21 @@ class Reporter:
                 self._fin[frame.stream].append((fate, frame.seq))
 
     def send(self, bye: bool = False) -> None:
-        """One report per capture (several if long); ``bye``: capture takes back the rest."""
+        """One report per capture (several if long); ``bye``: capture takes back the rest.
+
+        What ZeroMQ cannot take now (capture busy or away) goes with the next
+        report, up to _MAX_HELD seqs: past that it is dropped and counted.
+        """
         for stream, sock in self.socks.items():
-            for report in self._reports(stream, bye):
-                try:
+            try:
+                for report in self._reports(stream, bye):
                     sock.send(encode(report), zmq.NOBLOCK)
-                except zmq.Again:
-                    self.counters["reports_dropped"] += 1
-        self._took.clear()
-        self._fin.clear()
+            except zmq.Again:
+                if len(self._took[stream]) + len(self._fin[stream]) <= _MAX_HELD:
+                    continue
+                self.counters["reports_dropped"] += 1
+            self._took.pop(stream, None)
+            self._fin.pop(stream, None)
 
     def _reports(self, stream: str, bye: bool) -> list[Report]:
         took = ranges(self._took.get(stream, ()))

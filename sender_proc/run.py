@@ -47,7 +47,7 @@ class Sender:
         self.link = Link(
             config.server,
             config.connect_timeout_ms / 1000,
-            (config.backoff_initial_ms / 1000, config.backoff_max_ms / 1000),
+            (config.backoff_initial_ms / 1000, config.backoff_cap_ms / 1000),
             on_up=self._link_up,
             on_down=self._link_down,
             opts=connect_opts.build(
