@@ -9,7 +9,7 @@ one reason:
 - ``dropped.stale``: older than max_latency_ms when its turn came, or pushed
   out of a full queue
 - ``dropped.disconnected``: pushed out of the replay ring while the link was
-  down or stalled
+  down or stalled, still younger than max_latency_ms (buffer_ms is shorter)
 - ``dropped.backlog``: the server handles frames slower than capture makes
   them, so a backlog would only grow; the oldest go so the newest reach it
 - ``ack_timeout``: its ack did not come within ack_timeout_ms (credit returned)
@@ -112,9 +112,15 @@ class FlowControl:
 
     def offer(self, frame: Frame) -> None:
         self.counters["received"] += 1
-        dropped = self.pending.add(frame, self.feeding)
-        self.settle("dropped.stale" if self.feeding else "dropped.disconnected", dropped)
+        self._pushed_out(self.pending.add(frame, self.feeding), frame.t_ready)
         self._trim_backlog()
+
+    def _pushed_out(self, frames: list[Frame], newest: float) -> None:
+        """Out of a full ring: ``stale`` if past the budget anyway, else lost to the outage."""
+        for frame in frames:
+            aged = newest - frame.t_ready >= self.max_latency_s - frame.duration_s / 2
+            reason = "dropped.stale" if aged or self.feeding else "dropped.disconnected"
+            self.settle(reason, [frame])
 
     def _trim_backlog(self) -> None:
         """A server slower than capture never drains a backlog: keep only the newest frames."""
@@ -202,7 +208,9 @@ class FlowControl:
         self.stalled_since = None
         unacked = [frame for entry in self.inflight.values() for frame in entry.frames]
         self.inflight.clear()
-        self.settle("dropped.disconnected", self.pending.requeue(unacked))
+        out = self.pending.requeue(unacked)
+        if out:
+            self._pushed_out(out, self.pending.frames[-1].t_ready)
         held = {(f.stream, f.seq) for f in self.pending.frames}
         self._resend = (self._resend | {(f.stream, f.seq) for f in unacked}) & held
 
