@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import socket
@@ -20,6 +21,7 @@ from supervisor.process import Child
 from supervisor.restart import Intensity
 from supervisor.rundir import RunDir
 from supervisor.stats import Stats
+from uplink_frame.finish import REDELIVERY_S
 
 
 class Pipeline:
@@ -70,7 +72,7 @@ class Pipeline:
     def _receiver_config(self, child: Child) -> ReceiverConfig:
         port = int(self.server.rsplit(":", 1)[1])
         o = self.options
-        return ReceiverConfig(
+        config = ReceiverConfig(
             self._spec(child),
             o.recordings,
             port=port,
@@ -79,6 +81,9 @@ class Pipeline:
             require_auth=load_token(o.auth_token_file) is not None,
             auth_token_file=o.auth_token_file,
         )
+        if o.delivery == "complete":  # a dead sender's frames come again, a little late
+            config = dataclasses.replace(config, reorder_ms=int(REDELIVERY_S * 1000))
+        return config
 
     def _sender_config(self, child: Child) -> SenderConfig:
         o = self.options
