@@ -39,11 +39,9 @@ class Finishes:
 
     def read(self, now: float) -> None:
         for _ in range(_READ_MOST):
-            try:
-                parts = self.sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
+            if not self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:  # cheaper than zmq.Again
                 break
-            self._handle(parts, now)
+            self._handle(self.sock.recv_multipart(zmq.NOBLOCK), now)
         self._check_leases(now)
 
     def _handle(self, parts: list[bytes], now: float) -> None:

@@ -35,8 +35,6 @@ class Publisher:
         self.finishes = Finishes(
             ctx, finish_endpoint(config.endpoint), config.curve_dir, self.retention
         )
-        self._poller = zmq.Poller()
-        self._poller.register(self.finishes.sock, zmq.POLLIN)
 
     def wait_for_peer(self, timeout_s: float, heartbeat: Heartbeat, stop: StopFlag) -> bool:
         """A PUSH socket is writable only once a sender is attached."""
@@ -47,10 +45,16 @@ class Publisher:
             self.beat(heartbeat, {"waiting": True})
         return False
 
-    def serve(self, timeout_s: float) -> None:
-        """Push what is queued and read senders' reports, for up to ``timeout_s``."""
-        self._poller.modify(self._sock, zmq.POLLOUT if self.retention.queue else 0)
-        self._poller.poll(max(0, int(timeout_s * 1000)))
+    def serve(self, timeout_s: float, want_room: bool = False) -> None:
+        """Push what is queued and read senders' reports, after up to ``timeout_s``.
+
+        Reports wait in their socket until the next frame is due: waking for
+        each one would cost more CPU than the reports themselves.
+        """
+        if self.retention.queue or want_room:
+            self._sock.poll(max(0, int(timeout_s * 1000)), zmq.POLLOUT)
+        elif timeout_s > 0:
+            time.sleep(timeout_s)
         self.finishes.read(time.monotonic())
         self.flush()
 
@@ -60,7 +64,7 @@ class Publisher:
 
     def ready(self, timeout_s: float) -> bool:
         """Unpaced sources: make a frame only once the queue is out and a sender has room."""
-        self.serve(timeout_s)
+        self.serve(timeout_s, want_room=True)
         return not self.retention.queue and bool(self._sock.poll(0, zmq.POLLOUT))
 
     def publish(self, frame: Frame) -> None:

@@ -133,9 +133,6 @@ class Sender:
         def on_ack(*reply: Any) -> None:
             ok = not (reply and isinstance(reply[0], dict) and reply[0].get("ok") is False)
             if holder and self.flow.acked(holder[0], time.time(), ok):
-                # at once, not at the next beat: a sender killed after an ack but
-                # before its report makes capture push that frame again
-                self.send_report()
                 self.wake.set()
                 if self.flow.counters["acked"] == 1:
                     self.send_heartbeat()  # the supervisor times recoveries by this
