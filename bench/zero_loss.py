@@ -53,7 +53,7 @@ class Run:
             [*cmd, "--log", str(self.work / "handled.log"), *args],
             cwd=REPO,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # the old sender's bad packets after a close: noise
+            stderr=subprocess.DEVNULL,  # packets still in flight after --close-after: noise
         )
         assert self.server.stdout is not None
         self.server.stdout.readline()
