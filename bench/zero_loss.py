@@ -160,6 +160,43 @@ def fault_none(run: Run) -> float | None:
     return None
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def outage_rss(away_s: float) -> None:
+    """RSS of capture and sender into a long outage (complete mode): 1 s in, once the
+    10 s buffer is full (13 s in), and at its end."""
+    with tempfile.TemporaryDirectory(prefix="au-zl-", dir="/tmp") as tmp:
+        run = Run(Path(tmp), REPO, _free_port())
+        run.start_server()
+        try:
+            run.start("--duration", str(away_s + 8), *run_mode(run))
+            time.sleep(3)
+            run.kill_server()
+            time.sleep(1)
+            pids = {name: run.pid(name) for name in ("capture", "sender-1")}
+            samples = [{name: rss_mb(pid) for name, pid in pids.items()}]
+            time.sleep(12)
+            samples.append({name: rss_mb(pid) for name, pid in pids.items()})
+            time.sleep(away_s - 13)
+            samples.append({name: rss_mb(pid) for name, pid in pids.items()})
+            run.start_server()
+            summary = summarize(run.finish(), run.handled(), None)
+        finally:
+            for proc in (run.proc, run.server):
+                if proc and proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    print(f"RSS (MB) 1 s into a {away_s:g} s outage, 13 s in (buffer full), at its end")
+    for name in pids:
+        print(f"  {name:<10}" + " -> ".join(f"{sample[name]:.1f}" for sample in samples))
+    print(f"missing at the server afterwards: {summary['missing']} (stale {summary['stale']})")
+
+
 def run_mode(run: Run, live: bool = False) -> tuple[str, ...]:
     if run.tree == REPO:
         return ("--delivery", "live" if live else "complete")
@@ -224,8 +261,14 @@ def _free_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python bench/zero_loss.py")
     parser.add_argument("--before", type=Path, help="a checkout of the code before this change")
+    parser.add_argument(
+        "--outage-rss", type=float, metavar="S", help="only: RSS over an S s outage"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    if args.outage_rss:
+        outage_rss(args.outage_rss)
+        return
     print("tone 16 kHz mono, 20 ms frames, fake server on loopback; now = delivery complete")
     head = (
         "fault",
@@ -235,6 +278,7 @@ def main() -> None:
         "retx",
         "stale",
         "catch-up s",
+        "capture us/fr",
         "retention CPU",
     )
     print(f"{head[0]:<42}" + "".join(f"{h:>15}" for h in head[1:]))
