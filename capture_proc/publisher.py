@@ -83,9 +83,13 @@ class Publisher:
             self.counters["sent"] += 1
 
     def drain(self, timeout_s: float, heartbeat: Heartbeat, info: Mapping[str, Any]) -> None:
-        """A stop: keep pushing until every frame has a fate, or ``timeout_s`` ran out."""
+        """A stop: keep pushing until every frame has a fate, or ``timeout_s`` ran out.
+
+        Only while some sender reports to us: without one no fate can come.
+        """
         deadline = time.monotonic() + timeout_s
-        while self.retention.unfinished and time.monotonic() < deadline:
+        self.serve(0)
+        while self.retention.unfinished and self.finishes.heard and time.monotonic() < deadline:
             self.serve(0.05)
             self.beat(heartbeat, info)
 

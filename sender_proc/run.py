@@ -171,6 +171,8 @@ class Sender:
         """Fates and takings to capture every BEAT_S: also the lease that keeps our frames ours."""
         while True:
             self.send_report()
+            if self.flow.pending:  # a partial batch is due by time, not by a new frame
+                self.wake.set()
             await asyncio.sleep(BEAT_S)
 
     def send_report(self, bye: bool = False) -> None:
