@@ -109,6 +109,27 @@ def test_three_senders_one_killed_every_two_seconds(
     assert stream["frames"] + stream["missing"] == report["frames"]["captured"], stream
 
 
+def test_a_hung_sender_s_frames_reach_the_server_through_the_other(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    """SIGSTOP is not death: its frames go again; when it wakes, copies are dropped."""
+    args = ("--delivery", "complete", "--senders", "2", "--hang-timeout-ms", "60000")
+    proc = start(procs, run_dir, tmp_path, *args, "--duration", "9")
+    pid = wait_child_pid(run_dir, "sender-1")
+    poll_for(lambda: live_status(run_dir).get("uptime_s", 0) > 3, timeout=30)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(3)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    report = finish(proc, tmp_path)
+    stream, frames = received(tmp_path), report["frames"]
+    assert frames["unaccounted"] == 0 and frames["acked"] == frames["captured"], frames
+    # every seq reached the server: a gap closed before its frame came is `late`
+    assert stream["missing"] == stream["late"] and stream["next_seq"] == frames["captured"]
+    assert frames["retransmitted"] > 0 and report["processes"]["sender-1"]["restarts"] == 0
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_scale_one_to_four_to_one(procs: Procs, run_dir: Path, tmp_path: Path, mode: str) -> None:
     proc = start(procs, run_dir, tmp_path, "--delivery", mode, "--duration", "60")
