@@ -63,9 +63,12 @@ class Publisher:
             self.serve(min(left, 0.1))
 
     def ready(self, timeout_s: float) -> bool:
-        """Unpaced sources: make a frame only once the queue is out and a sender has room."""
+        """Unpaced sources: make a frame only once the queue is out, the ring has room for
+        it without forgetting an unfinished frame, and a sender has room."""
         self.serve(timeout_s, want_room=True)
-        return not self.retention.queue and bool(self._sock.poll(0, zmq.POLLOUT))
+        if self.retention.queue or self.retention.full:
+            return False
+        return bool(self._sock.poll(0, zmq.POLLOUT))
 
     def publish(self, frame: Frame) -> None:
         self.counters["captured"] += 1

@@ -118,6 +118,13 @@ class Retention:
         return len(back)
 
     @property
+    def full(self) -> bool:
+        """The next frame would evict one whose fate is unknown."""
+        if len(self.ring) < self.capacity:
+            return False
+        return next(iter(self.ring.values())).state is not State.FINISHED
+
+    @property
     def unfinished(self) -> int:
         return sum(1 for held in self.ring.values() if held.state is not State.FINISHED)
 

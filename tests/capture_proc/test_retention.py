@@ -78,6 +78,7 @@ def test_the_ring_is_bounded_and_counts_what_it_evicts_unfinished() -> None:
             r.finished(Fate.ACKED, 0, 0)
     assert list(r.ring) == [2, 3, 4] and r.queue == [2, 3, 4]
     assert r.counters["evicted"] == 1  # seq 1; seq 0 had its fate
+    assert r.full  # unpaced sources wait for fates rather than evict
 
 
 def test_claims_about_seqs_far_outside_the_ring_cost_nothing() -> None:
