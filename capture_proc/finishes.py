@@ -16,6 +16,7 @@ from uplink_frame.finish import BEAT_S, LEASE_S, MAX_BYTES, FinishError, Report,
 logger = logging.getLogger(__name__)
 _READ_MOST = 256  # reports handled per call: the capture loop never waits on its input
 _LOG_EVERY_S = 10.0
+_MAX_SENDERS = 256  # leases kept at most: the supervisor runs up to 32 senders
 
 
 class Finishes:
@@ -53,6 +54,9 @@ class Finishes:
             self._bad(exc)
             return
         owner = parts[0]
+        if owner not in self.heard and len(self.heard) >= _MAX_SENDERS:
+            self._bad(FinishError(f"more than {_MAX_SENDERS} senders report"))
+            return
         self.silent.pop(owner, None)  # only slow: its frames may arrive twice, never lost
         self._apply(owner, report)
         if report.bye:

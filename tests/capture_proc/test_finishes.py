@@ -71,3 +71,11 @@ def test_a_silent_sender_loses_its_frames_to_the_others(desk: Any) -> None:
     read_until(finishes, lambda: finishes.heard)
     finishes.read(time.monotonic() + LEASE_S + 0.1)
     assert finishes.retention.queue == [0, 1, 2, 3] and not finishes.heard
+
+
+def test_reports_from_too_many_senders_are_refused(desk: Any) -> None:
+    finishes, dealer = desk
+    finishes.heard = {f"ghost-{i}".encode(): time.monotonic() + 60 for i in range(256)}
+    dealer.send(encode(Report(took=[(0, 0)])))
+    read_until(finishes, lambda: finishes.counters["bad_finish"])
+    assert dealer.routing_id not in finishes.heard
