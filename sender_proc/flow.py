@@ -127,7 +127,8 @@ class FlowControl:
         service = self.window.service_s
         if not (self.limits.trim_backlog and self.feeding and service and self.pending):
             return
-        if service > self.pending.frames[-1].duration_s:
+        # service_s is per ack, and an ack answers for a whole batch
+        if service > self.pending.frames[-1].duration_s * self.limits.batch_frames:
             keep = max(1, int(self.limits.target_s / service))
             self.settle("dropped.backlog", self.pending.trim(keep))
 

@@ -180,3 +180,20 @@ def test_batches_gather_one_stream_among_interleaved_streams() -> None:
     assert f.can_send(NOW)
     assert [(fr.stream, fr.seq) for fr in f.next_batch(NOW)] == [("s", 0), ("s", 1), ("s", 2)]
     assert [(fr.stream, fr.seq) for fr in f.next_batch(NOW)] == [("t", 0), ("t", 1), ("t", 2)]
+
+
+def test_a_server_keeping_pace_with_batches_is_not_called_slow() -> None:
+    f = flow(window=1, queue=25, batch_frames=3)
+    t, seq = NOW, 0
+    f.offer(Frame("s", seq, t - 0.02, 16000, 1, bytes(640)))
+    for ack_id in range(8):  # one batch of 3 frames (60 ms of audio) acked every 60 ms
+        for _ in range(2):
+            seq += 1
+            f.offer(Frame("s", seq, t - 0.02, 16000, 1, bytes(640)))
+        f.sent(ack_id, f.next_batch(t), t)
+        seq += 1
+        f.offer(Frame("s", seq, t - 0.02, 16000, 1, bytes(640)))  # the next batch begins
+        t += 0.06
+        assert f.acked(ack_id, t)
+    assert f.window.service_s is not None and f.window.service_s > 0.05
+    assert f.counters["dropped.backlog"] == 0 and f.counters["acked"] == 24
