@@ -22,6 +22,8 @@ class CaptureConfig:
     seq_start: int = 0
     epoch: int = 0  # the stream's identity for this run (uplink_frame/format.py), kept on restart
     wait_peer_ms: int = 3000
+    budget_ms: int = 500  # frames older than this are not pushed (again): the delivery mode's
+    drain_ms: int = 3000  # a stop: how long frames without a fate are pushed still
     codec: str = "pcm"
     bitrate: int = 24000
     application: str = "voip"

@@ -1,11 +1,10 @@
-"""The capture loop: read a frame, stamp it, PUSH it without ever blocking."""
+"""The capture loop: read a frame, stamp it, PUSH it without ever blocking (publisher.py)."""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +13,8 @@ import zmq
 from capture_proc.config import CaptureConfig
 from capture_proc.encoding import FrameMaker
 from capture_proc.mic import mute_native_stderr
+from capture_proc.publisher import Publisher
 from capture_proc.sources import DeviceSource, Source, SourceError, open_source
-from supervisor import curve
 from supervisor.child import (
     EXIT_CONFIG,
     EXIT_CRASH,
@@ -25,65 +24,9 @@ from supervisor.child import (
     load_config,
     start_child,
 )
-from uplink_frame import Frame, encode
 from uplink_frame.codec import CodecUnavailable
 
 logger = logging.getLogger(__name__)
-
-
-class Publisher:
-    """Owns the PUSH socket; a full high-water mark drops the frame and counts it."""
-
-    def __init__(self, ctx: zmq.Context[Any], config: CaptureConfig) -> None:
-        self.counters = {"captured": 0, "sent": 0, "dropped.hwm": 0}
-        self._sock = ctx.socket(zmq.PUSH)
-        self._sock.linger = 0
-        self._sock.sndhwm = config.hwm_frames
-        self._auth = curve.serve(ctx, self._sock, config.curve_dir) if config.curve_dir else None
-        self._sock.bind(config.endpoint)
-
-    def wait_for_peer(self, timeout_s: float, heartbeat: Heartbeat, stop: StopFlag) -> bool:
-        """A PUSH socket is writable only once a sender is attached."""
-        deadline = time.monotonic() + timeout_s
-        while not stop.requested and time.monotonic() < deadline:
-            if self._sock.poll(50, zmq.POLLOUT):
-                return True
-            self.beat(heartbeat, {"waiting": True})
-        return False
-
-    def has_room(self, timeout_s: float) -> bool:
-        """Wait up to ``timeout_s`` until a send would not hit the high-water mark."""
-        return bool(self._sock.poll(int(timeout_s * 1000), zmq.POLLOUT))
-
-    def publish(self, frame: Frame) -> None:
-        self.counters["captured"] += 1
-        try:
-            self._sock.send(encode(frame), zmq.NOBLOCK)
-        except zmq.Again:
-            self.counters["dropped.hwm"] += 1
-        else:
-            self.counters["sent"] += 1
-
-    def count_dropped(self, key: str, frames: int) -> None:
-        """Frames captured but dropped before they reached the socket."""
-        self.counters["captured"] += frames
-        self.counters[key] = self.counters.get(key, 0) + frames
-
-    def beat(
-        self,
-        heartbeat: Heartbeat,
-        info: Mapping[str, Any],
-        final: bool = False,
-        extra: Mapping[str, int] | None = None,
-        force: bool = False,
-    ) -> None:
-        if final or force or heartbeat.due(time.monotonic()):
-            heartbeat.send({**self.counters, **(extra or {})}, info=info, final=final)
-
-    def close(self) -> None:
-        self._sock.close()
-        if self._auth:
-            self._auth.stop()
 
 
 def capture(
@@ -106,6 +49,7 @@ def capture(
     finally:
         extra = source.counters if isinstance(source, DeviceSource) else None
         info = {"next_seq": loop.next_seq, "ended": not stop.requested}
+        publisher.drain(config.drain_ms / 1000, heartbeat, info)
         publisher.beat(heartbeat, info, final=True, extra=extra)
         publisher.close()
         heartbeat.close()
@@ -127,10 +71,10 @@ class _Loop:
         while not stop.requested:
             offset = (seq - config.seq_start) * config.frame_s
             if config.pace:
-                _sleep_until(t0_mono + offset + config.frame_s, stop)
+                self.publisher.serve_until(t0_mono + offset + config.frame_s, stop)
                 if stop.requested:
                     break
-            elif not self.publisher.has_room(self.heartbeat.interval_s / 2):
+            elif not self.publisher.ready(self.heartbeat.interval_s / 2):
                 # unpaced: no device can overflow, so run as fast as the senders
                 # take frames rather than make frames only to drop them
                 self.publisher.beat(self.heartbeat, {"next_seq": seq, "waiting": True})
@@ -151,6 +95,7 @@ class _Loop:
             self.publisher.count_dropped("dropped.queue", source.take_dropped())
             if got is not None:
                 self._publish(self.config.seq_start + got.index, got.t_capture, got.audio)
+            self.publisher.serve(0)
             info = {"next_seq": self.next_seq, **source.info}
             self.publisher.beat(self.heartbeat, info, extra=source.counters)
 
@@ -159,14 +104,6 @@ class _Loop:
         self.next_seq = seq + 1
         if self.publisher.counters["captured"] == 1:  # the supervisor times recoveries by this
             self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq}, force=True)
-
-
-def _sleep_until(deadline: float, stop: StopFlag) -> None:
-    while not stop.requested:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return
-        time.sleep(min(remaining, 0.1))
 
 
 def main(config_path: str) -> None:

@@ -7,6 +7,8 @@ from sender_proc.flow import FlowLimits
 from supervisor.child import ChildSpec
 from uplink_frame.batch import MAX_BATCH
 
+COMPLETE_BACKOFF_MAX_MS = 1000
+
 
 @dataclass(frozen=True)
 class SenderConfig:
@@ -31,6 +33,9 @@ class SenderConfig:
     backpressure: bool = False
     stall_reconnect_ms: int = 5000
     buffer_ms: int | None = None  # replay ring while down or stalled; None: max_latency_ms
+    # complete: every frame younger than buffer_ms is delivered, oldest first,
+    # so buffer_ms is also the age limit and the queue bound (docs/delivery.md)
+    complete: bool = False
     acks: bool = True
     batch_ms: int = 0
     target_delay_ms: int = 50  # queueing at the server the window tolerates
@@ -41,20 +46,40 @@ class SenderConfig:
     streams: tuple[str, ...] = ()  # the stream each endpoint carries, in the same order
 
     def limits(self) -> FlowLimits:
-        per_stream = len(self.endpoints)
-        buffer_ms = self.max_latency_ms if self.buffer_ms is None else self.buffer_ms
         return FlowLimits(
             window=self.window,
             queue_frames=self.queue_frames,
-            buffer_frames=max(1, math.ceil(buffer_ms / self.frame_ms)) * per_stream,
-            max_latency_s=self.max_latency_ms / 1000,
+            buffer_frames=self._frames(self.buffer_ms_or_latency),
+            max_latency_s=self.budget_ms / 1000,
             ack_timeout_s=self.ack_timeout_ms / 1000,
             target_s=self.target_delay_ms / 1000,
             batch_frames=min(MAX_BATCH, max(1, round(self.batch_ms / self.frame_ms))),
             acks=self.acks,
+            trim_backlog=not self.complete,
         )
 
     @property
+    def buffer_ms_or_latency(self) -> int:
+        return self.max_latency_ms if self.buffer_ms is None else self.buffer_ms
+
+    @property
+    def budget_ms(self) -> int:
+        """The age past which a frame is stale: the mode's promise."""
+        return self.buffer_ms_or_latency if self.complete else self.max_latency_ms
+
+    @property
     def queue_frames(self) -> int:
-        """Frames the pending queue holds: max_latency_ms of audio per stream."""
-        return max(1, math.ceil(self.max_latency_ms / self.frame_ms)) * len(self.endpoints)
+        """Frames the pending queue holds: the budget's audio per stream."""
+        return self._frames(self.budget_ms)
+
+    @property
+    def backoff_cap_ms(self) -> int:
+        """Complete delivery catches up from the moment the server is back: retry sooner."""
+        return (
+            min(self.backoff_max_ms, COMPLETE_BACKOFF_MAX_MS)
+            if self.complete
+            else self.backoff_max_ms
+        )
+
+    def _frames(self, ms: int) -> int:
+        return max(1, math.ceil(ms / self.frame_ms)) * len(self.endpoints)

@@ -9,15 +9,19 @@ one reason:
 - ``dropped.stale``: older than max_latency_ms when its turn came, or pushed
   out of a full queue
 - ``dropped.disconnected``: pushed out of the replay ring while the link was
-  down or stalled
+  down or stalled, still younger than max_latency_ms (buffer_ms is shorter)
 - ``dropped.backlog``: the server handles frames slower than capture makes
   them, so a backlog would only grow; the oldest go so the newest reach it
 - ``ack_timeout``: its ack did not come within ack_timeout_ms (credit returned)
-- ``lost_in_flight``: unacked when the link dropped (its callback never fires)
 - ``dropped.shutdown``: still held when the drain deadline of a stop ran out
+  (not a fate: capture still holds the frame and pushes it to another sender)
 - ``rejected``: the server acked it with ``{"ok": false}``
 
 With ``acks`` off a frame handed to the link counts as ``written`` instead.
+Frames unacked when the link drops go back to the front of ``pending`` and
+count as ``retransmitted`` when they are sent again (``lost_in_flight``
+stays 0; the key remains for reports read by older tools). Every fate is
+also appended to ``settled`` for the shell to report to capture.
 An emit may carry a batch of frames; every counter counts frames.
 """
 
@@ -29,6 +33,7 @@ from sender_proc.pending import Pending
 from sender_proc.window import DelayWindow
 from supervisor.histogram import Histogram
 from uplink_frame import Frame
+from uplink_frame.finish import Fate
 
 COUNTERS = (
     "received",
@@ -44,7 +49,17 @@ COUNTERS = (
     "lost_in_flight",
     "dropped.shutdown",
     "stalls",
+    "retransmitted",
 )
+FATES = {
+    "acked": Fate.ACKED,
+    "written": Fate.WRITTEN,
+    "rejected": Fate.REJECTED,
+    "dropped.stale": Fate.STALE,
+    "dropped.disconnected": Fate.DISCONNECTED,
+    "dropped.backlog": Fate.BACKLOG,
+    "ack_timeout": Fate.ACK_TIMEOUT,
+}
 
 
 @dataclass(slots=True)
@@ -63,6 +78,7 @@ class FlowLimits:
     target_s: float = 0.05
     batch_frames: int = 1
     acks: bool = True
+    trim_backlog: bool = True  # off in complete delivery: every frame in budget goes
 
 
 class FlowControl:
@@ -78,9 +94,17 @@ class FlowControl:
         self.connected = False
         self.stalled_since: float | None = None
         self.flushing = False  # a stop: send partial batches too
+        self.settled: list[tuple[Frame, Fate]] = []  # drained by the shell every report
+        self._resend: set[tuple[str, int]] = set()  # requeued after a drop: a resend counts
 
     def count(self, reason: str, n: int = 1) -> None:
         self.counters[reason] += n
+
+    def settle(self, reason: str, frames: list[Frame]) -> None:
+        """Count frames that left for good and note their fate for capture."""
+        self.counters[reason] += len(frames)
+        fate = FATES[reason]
+        self.settled.extend((frame, fate) for frame in frames)
 
     @property
     def feeding(self) -> bool:
@@ -88,18 +112,25 @@ class FlowControl:
 
     def offer(self, frame: Frame) -> None:
         self.counters["received"] += 1
-        dropped = self.pending.add(frame, self.feeding)
-        self.count("dropped.stale" if self.feeding else "dropped.disconnected", dropped)
+        self._pushed_out(self.pending.add(frame, self.feeding), frame.t_ready)
         self._trim_backlog()
+
+    def _pushed_out(self, frames: list[Frame], newest: float) -> None:
+        """Out of a full ring: ``stale`` if past the budget anyway, else lost to the outage."""
+        for frame in frames:
+            aged = newest - frame.t_ready >= self.max_latency_s - frame.duration_s / 2
+            reason = "dropped.stale" if aged or self.feeding else "dropped.disconnected"
+            self.settle(reason, [frame])
 
     def _trim_backlog(self) -> None:
         """A server slower than capture never drains a backlog: keep only the newest frames."""
         service = self.window.service_s
-        if not (self.feeding and service is not None and self.pending):
+        if not (self.limits.trim_backlog and self.feeding and service and self.pending):
             return
-        if service > self.pending.frames[-1].duration_s:
+        # service_s is per ack, and an ack answers for a whole batch
+        if service > self.pending.frames[-1].duration_s * self.limits.batch_frames:
             keep = max(1, int(self.limits.target_s / service))
-            self.count("dropped.backlog", self.pending.trim(keep))
+            self.settle("dropped.backlog", self.pending.trim(keep))
 
     def can_send(self, now: float) -> bool:
         if not self.connected or not self.pending:
@@ -124,13 +155,17 @@ class FlowControl:
         """The oldest pending frames still young enough to be worth sending."""
         self._trim_backlog()
         batch, stale = self.pending.take(now, self.max_latency_s, self.limits.batch_frames)
-        self.count("dropped.stale", stale)
+        self.settle("dropped.stale", stale)
+        if self._resend:
+            again = [f for f in batch if (f.stream, f.seq) in self._resend]
+            self._resend.difference_update((f.stream, f.seq) for f in again)
+            self.count("retransmitted", len(again))
         return batch
 
     def sent(self, ack_id: int, frames: list[Frame], now: float) -> None:
         self.counters["sent"] += len(frames)
         if not self.limits.acks:
-            self.counters["written"] += len(frames)
+            self.settle("written", frames)
             return
         self.inflight[ack_id] = InFlight(frames, now)
 
@@ -142,9 +177,9 @@ class FlowControl:
         self.stalled_since = None
         self.window.sample(now - entry.sent_at, now, bool(self.pending or self.inflight))
         if not ok:
-            self.count("rejected", len(entry.frames))
+            self.settle("rejected", entry.frames)
             return True
-        self.counters["acked"] += len(entry.frames)
+        self.settle("acked", entry.frames)
         for frame in entry.frames:
             self.latency.add((now - frame.t_ready) * 1000)
         return True
@@ -157,7 +192,7 @@ class FlowControl:
                 break  # dict keeps send order: the rest are younger
             expired.append(ack_id)
         for ack_id in expired:
-            self.count("ack_timeout", len(self.inflight.pop(ack_id).frames))
+            self.settle("ack_timeout", self.inflight.pop(ack_id).frames)
         if expired and self.stalled_since is None:
             self.stalled_since = now
             self.count("stalls")
@@ -169,15 +204,24 @@ class FlowControl:
         self.window.reset(now)
 
     def link_down(self) -> None:
+        """Unacked frames may never have reached the server: they go first again."""
         self.connected = False
         self.stalled_since = None
-        self.count("lost_in_flight", sum(len(e.frames) for e in self.inflight.values()))
+        unacked = [frame for entry in self.inflight.values() for frame in entry.frames]
         self.inflight.clear()
+        out = self.pending.requeue(unacked)
+        if out:
+            self._pushed_out(out, self.pending.frames[-1].t_ready)
+        held = {(f.stream, f.seq) for f in self.pending.frames}
+        self._resend = (self._resend | {(f.stream, f.seq) for f in unacked}) & held
 
-    def abandon(self) -> None:
-        """A stop's drain deadline passed: account for everything still held."""
-        self.count("dropped.shutdown", self.pending.clear())
+    def abandon(self) -> list[Frame]:
+        """A stop's drain deadline passed: what is still held, counted; capture pushes it again."""
         self.link_down()
+        left = self.pending.clear()
+        self.count("dropped.shutdown", len(left))
+        self._resend.clear()
+        return left
 
     @property
     def idle(self) -> bool:

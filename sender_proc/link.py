@@ -103,6 +103,9 @@ class Link:
             return
         if reason != socketio.AsyncClient.reason.CLIENT_DISCONNECT:
             logger.warning("sender %d lost %s (%s)", os.getpid(), self.url, reason)
+            # a server's disconnect leaves python-socketio's client half open
+            # ("Already connected" forever): reconnect with a fresh one
+            self._abandon()
         self._down.set()
         self._on_down()
 

@@ -3,7 +3,8 @@
 While the link feeds the server the ring holds ``max_latency_ms`` of audio;
 while it is down or stalled it holds the newest ``buffer_ms`` (the replay
 window), so an outage costs a bounded amount of memory whatever its length.
-Each method returns how many frames it dropped; the caller counts them.
+Each method returns the frames it dropped; the caller counts them and tells
+capture their fate.
 """
 
 from __future__ import annotations
@@ -22,29 +23,33 @@ class Pending:
     def __len__(self) -> int:
         return len(self.frames)
 
-    def add(self, frame: Frame, feeding: bool) -> int:
+    def add(self, frame: Frame, feeding: bool) -> list[Frame]:
         """Append; drop the oldest past the bound of the link's state."""
         self.frames.append(frame)
         return self.trim(self.live_frames if feeding else self.buffer_frames)
 
-    def trim(self, keep: int) -> int:
+    def requeue(self, frames: list[Frame]) -> list[Frame]:
+        """Frames sent but never acked go first again, in their order; the oldest past the
+        replay bound are dropped."""
+        self.frames.extendleft(reversed(frames))
+        return self.trim(self.buffer_frames)
+
+    def trim(self, keep: int) -> list[Frame]:
         """Keep only the newest ``keep`` frames."""
-        dropped = 0
+        dropped = []
         while len(self.frames) > max(0, keep):
-            self.frames.popleft()
-            dropped += 1
+            dropped.append(self.frames.popleft())
         return dropped
 
-    def take(self, now: float, max_age_s: float, most: int) -> tuple[list[Frame], int]:
+    def take(self, now: float, max_age_s: float, most: int) -> tuple[list[Frame], list[Frame]]:
         """The oldest frame still younger than ``max_age_s`` and the frames that follow it
         in its stream (other streams' frames interleave), up to ``most`` in all.
 
         Returns them and how many older frames were dropped on the way.
         """
-        stale = 0
+        stale = []
         while self.frames and now - self.frames[0].t_ready > max_age_s:
-            self.frames.popleft()
-            stale += 1
+            stale.append(self.frames.popleft())
         if not self.frames:
             return [], stale
         batch = [self.frames.popleft()]
@@ -59,5 +64,5 @@ class Pending:
     def waiting(self, stream: str) -> int:
         return sum(1 for frame in self.frames if frame.stream == stream)
 
-    def clear(self) -> int:
+    def clear(self) -> list[Frame]:
         return self.trim(0)

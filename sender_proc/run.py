@@ -17,6 +17,7 @@ from sender_proc import connect_opts
 from sender_proc.config import SenderConfig
 from sender_proc.flow import FlowControl
 from sender_proc.link import Link
+from sender_proc.reporter import Reporter
 from supervisor import curve
 from supervisor.child import (
     EXIT_CRASH,
@@ -27,6 +28,7 @@ from supervisor.child import (
 )
 from uplink_frame import Frame, FrameError, decode
 from uplink_frame.batch import to_batch
+from uplink_frame.finish import BEAT_S
 
 logger = logging.getLogger(__name__)
 _DRAIN_IDLE_S = 0.2  # nothing routes to us any more: a pipe empty this long is drained
@@ -45,7 +47,7 @@ class Sender:
         self.link = Link(
             config.server,
             config.connect_timeout_ms / 1000,
-            (config.backoff_initial_ms / 1000, config.backoff_max_ms / 1000),
+            (config.backoff_initial_ms / 1000, config.backoff_cap_ms / 1000),
             on_up=self._link_up,
             on_down=self._link_down,
             opts=connect_opts.build(
@@ -61,6 +63,7 @@ class Sender:
             curve.connect_as_client(self.pull, config.curve_dir)
         for endpoint in config.endpoints:
             self.pull.connect(endpoint)
+        self.reporter = Reporter(ctx, config)
 
     def _link_up(self) -> None:
         self.flow.link_up(time.time())
@@ -98,6 +101,7 @@ class Sender:
             self.flow.count("bad_frame")
             logger.debug("bad frame: %s", exc)
             return None
+        self.reporter.took(frame)
         self.flow.offer(frame)
         self.wake.set()
         return frame
@@ -163,6 +167,19 @@ class Sender:
                 )
                 await self.link.drop()
 
+    async def report(self) -> None:
+        """Fates and takings to capture every BEAT_S: also the lease that keeps our frames ours."""
+        while True:
+            self.send_report()
+            if self.flow.pending:  # a partial batch is due by time, not by a new frame
+                self.wake.set()
+            await asyncio.sleep(BEAT_S)
+
+    def send_report(self, bye: bool = False) -> None:
+        self.reporter.settled(self.flow.settled)
+        self.flow.settled.clear()
+        self.reporter.send(bye)
+
     async def beat(self) -> None:
         while True:
             self.send_heartbeat()
@@ -180,6 +197,7 @@ class Sender:
         }
         failures = {f"connect_failed.{kind}": n for kind, n in self.link.failures.items()}
         counters = {**self.flow.counters, **failures, **self.link.refusals}
+        counters.update(self.reporter.counters)
         self.heartbeat.send(counters, self.flow.latency.counts, info, final)
 
     async def drain(self, puller: asyncio.Task[None]) -> None:
@@ -245,6 +263,7 @@ class Sender:
             asyncio.create_task(self.pump()),
             asyncio.create_task(self.expire_acks()),
             asyncio.create_task(self.beat()),
+            asyncio.create_task(self.report()),
         ]
         await self.stopping.wait()
         logger.info("sender %s stopping: draining", self.config.child.name)
@@ -253,10 +272,12 @@ class Sender:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.link.close()
+        self.send_report(bye=True)  # what we could not finish, capture pushes to another sender
         self.send_heartbeat(final=True)
 
     def close(self) -> None:
         self.pull.close()
+        self.reporter.close()
         self.heartbeat.close()
 
 

@@ -24,6 +24,8 @@ from supervisor.opsconfig import OPS_PARSERS, combination_problem
 from supervisor.safefile import read_regular
 from uplink_frame import MAX_MESSAGE_BYTES, FrameError, frame_bytes
 
+COMPLETE_BUFFER_MS = 10_000  # buffer_ms when delivery = "complete" and none is given
+
 
 class ConfigError(ValueError):
     """A bad key or value; the message is the one line the user sees."""
@@ -63,6 +65,7 @@ class Options:
     application: str = "voip"
     stall_reconnect_ms: int = 5000
     buffer_ms: int | None = None
+    delivery: str = "live"
     acks: bool = True
     batch_ms: int = 0
     # operations and security; parsers in supervisor/opsconfig.py
@@ -74,6 +77,12 @@ class Options:
     log_format: str = "text"
     capture_bind: str | None = None
     curve_dir: str | None = None
+
+    def budget_ms(self) -> int:
+        """How old a frame may get and still be delivered (docs/delivery.md)."""
+        if self.delivery == "complete":
+            return COMPLETE_BUFFER_MS if self.buffer_ms is None else self.buffer_ms
+        return self.max_latency_ms
 
     def stream_sources(self) -> tuple[tuple[str, str], ...]:
         return self.streams or ((self.stream, self.source),)
@@ -190,6 +199,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "application": _text("voip|audio", "voip or audio"),
     "stall_reconnect_ms": _int(0, 600_000),
     "buffer_ms": _int(10, 600_000),
+    "delivery": _text("live|complete", "live or complete"),
     "acks": _bool,
     "batch_ms": _int(0, 1000),
 }

@@ -69,12 +69,17 @@ def serve(ctx: zmq.Context[Any], sock: zmq.Socket[Any], directory: str) -> Threa
     auth = ThreadAuthenticator(ctx)
     auth.start()
     auth.configure_curve(domain="*", location=str(Path(directory) / CLIENTS_DIR))
+    serve_also(sock, directory)
+    logger.info("capture %d: CURVE on, admitting keys in %s", os.getpid(), directory)
+    return auth
+
+
+def serve_also(sock: zmq.Socket[Any], directory: str) -> None:
+    """Another CURVE server socket on a context whose authenticator ``serve`` started."""
     public, secret = zmq.auth.load_certificate(str(Path(directory) / f"{SERVER}.key_secret"))
     sock.curve_secretkey = secret
     sock.curve_publickey = public
     sock.curve_server = True
-    logger.info("capture %d: CURVE on, admitting keys in %s", os.getpid(), directory)
-    return auth
 
 
 def connect_as_client(sock: zmq.Socket[Any], directory: str) -> None:

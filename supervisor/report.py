@@ -10,40 +10,35 @@ from supervisor.process import Child
 from supervisor.safefile import write_atomic
 from supervisor.stats import Stats
 
-_DROPS = {
-    "capture": ("dropped.hwm", "dropped.queue"),
-    "sender": (
-        "dropped.stale",
-        "dropped.disconnected",
-        "dropped.backlog",
-        "ack_timeout",
-        "lost_in_flight",
-        "dropped.shutdown",
-        "rejected",
-    ),
+# capture knows each frame's fate (docs/delivery.md): the senders report it
+# over the back-channel, so a killed sender's lost heartbeat costs nothing here
+_CAPTURE_DROPS = {
+    "hwm": "dropped.hwm",
+    "queue": "dropped.queue",
+    "disconnected": "fin.disconnected",
+    "backlog": "fin.backlog",
+    "ack_timeout": "fin.ack_timeout",
+    "rejected": "fin.rejected",
+    "evicted": "evicted",
+    "shutdown": "shutdown",
 }
 
 
 def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[str, Any]:
     capture = stats.role_counters("capture")
     sender = stats.role_counters("sender")
-    dropped = {}
-    for role, keys in _DROPS.items():
-        counts = capture if role == "capture" else sender
-        for key in keys:
-            dropped[key.removeprefix("dropped.")] = counts.get(key, 0)
-    captured, acked = capture.get("captured", 0), sender.get("acked", 0)
-    # handed to ZeroMQ but never taken by a sender: what a pipe held when a
-    # process at either end exited (ZeroMQ discards it; LINGER does not help)
-    taken = sender.get("received", 0) + sender.get("bad_frame", 0)
-    dropped["pipe"] = max(0, capture.get("sent", 0) - taken)
-    written = sender.get("written", 0)  # acks = false: handed to the link, never confirmed
+    dropped = {key: capture.get(counter, 0) for key, counter in _CAPTURE_DROPS.items()}
+    # stale: aged out in a sender's queue, or in capture's ring waiting for a sender
+    dropped["stale"] = capture.get("fin.stale", 0) + capture.get("stale", 0)
+    captured, acked = capture.get("captured", 0), capture.get("fin.acked", 0)
+    written = capture.get("fin.written", 0)  # acks = false: handed to the link, never confirmed
     report: dict[str, Any] = {
         "duration_s": round(duration_s, 3),
         "frames": {
             "captured": captured,
             "sent": sender.get("sent", 0),
             "acked": acked,
+            "retransmitted": capture.get("retransmitted", 0) + sender.get("retransmitted", 0),
             "written": written,
             "stalls": sender.get("stalls", 0),
             "dropped": dropped,
@@ -74,7 +69,7 @@ def summary(report: dict[str, Any]) -> str:
     lines = [
         f"audio-uplink ran {report['duration_s']:.1f} s",
         f"  frames: captured {f['captured']}, sent {f['sent']}, acked {f['acked']}, "
-        + "".join(f"{k} {f[k]}, " for k in ("written", "stalls") if f.get(k))
+        + "".join(f"{k} {f[k]}, " for k in ("written", "stalls", "retransmitted") if f.get(k))
         + f"unaccounted {f['unaccounted']}",
         f"  dropped: {drops}",
         "  latency capture->ack ms: "

@@ -323,7 +323,8 @@ class Supervisor:
     def _stop_in_order(self) -> None:
         """Capture first, then senders once they drained, the receiver last."""
         grace = self.options.stop_timeout_ms / 1000
-        self._stop(self.pipeline.role("capture"), grace)
+        # capture pushes until every frame has a fate (docs/delivery.md): drain_ms
+        self._stop(self.pipeline.role("capture"), grace + self.options.drain_ms / 1000)
         self._stop(self.pipeline.role("sender"), grace + self.options.drain_ms / 1000)
         self._stop(self.pipeline.role("receiver"), grace)
 
@@ -396,7 +397,7 @@ def start(options: Options) -> int:
     check_source(options)
     run_dir = RunDir(options.resolved_run_dir())
     longest = max((stream for stream, _ in options.stream_sources()), key=len)
-    run_dir.acquire(longest_socket=f"capture-{longest}.sock")
+    run_dir.acquire(longest_socket=f"capture-{longest}-fin.sock")  # uplink_frame/finish.py
     Path(options.recordings).mkdir(parents=True, exist_ok=True)
     ctx: zmq.Context[Any] = zmq.Context()
     supervisor = Supervisor(options, run_dir, ctx)

@@ -24,7 +24,7 @@ _STREAM = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # as config's stream ids
 # status.json.tmp is what versions before safefile used)
 OURS = re.compile(
     rf"supervisor\.pid|control\.sock|stats\.sock|status\.json|status\.json\.tmp|run-token"
-    rf"|(receiver|sender-\d+|capture(-{_STREAM})?)\.json|capture(-{_STREAM})?\.sock"
+    rf"|(receiver|sender-\d+|capture(-{_STREAM})?)\.json|capture(-{_STREAM})?(-fin)?\.sock"
     rf"|\.(status\.json|receiver\.json|sender-\d+\.json|capture(-{_STREAM})?\.json)\.[0-9a-f]+\.tmp"
 )
 PID_FILE = "supervisor.pid"

@@ -64,7 +64,10 @@ def _progress(role: str, msg: dict[str, Any]) -> tuple[int, bool]:
         return int(counters.get("captured", 0)), not info.get("waiting", False)
     if role == "sender":
         held = int(info.get("pending", 0)) + int(info.get("inflight", 0))
-        return sum(int(counters.get(k, 0)) for k in _SENDER_PROGRESS), held > 0
+        # without a link it waits for its server, not stuck: complete delivery
+        # holds buffer_ms of frames then, with nothing to count meanwhile
+        busy = held > 0 and bool(info.get("connected", True))
+        return sum(int(counters.get(k, 0)) for k in _SENDER_PROGRESS), busy
     return int(counters.get("frames", 0)), False
 
 

@@ -1,11 +1,13 @@
 """A real python-socketio server with injected misbehaviour, for flow-control tests and bench.
 
-    python -m tests.fake_server --port P --log FILE [--handle-ms 100] [--no-ack]
+    python -m tests.fake_server --port P --log FILE [--handle-ms 100] [--no-ack] [--close-after N]
 
 Handles one event at a time in arrival order (``async_handlers=False``),
 taking ``--handle-ms`` per frame (a slow server), and acks like the
 reference receiver unless ``--no-ack`` (a Node.js handler that ignores the
-callback). Every frame it handles is appended to ``--log`` as one line
+callback); ``--close-after N`` closes the client's connection once, right
+after handling N frames, with frames in flight. Every frame it handles is
+appended to ``--log`` as one line
 ``stream seq t_ready t_handler`` (Unix times), so a test can check order and
 latency from capture (last sample) to the handler. Freeze it with SIGSTOP,
 kill it, restart it on the same port with the same log to append.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,9 +40,13 @@ class _Server(socketio.AsyncServer):  # type: ignore[misc]
 
 
 class FakeServer:
-    def __init__(self, log: TextIO, handle_s: float, acks: bool, event: str) -> None:
+    def __init__(
+        self, log: TextIO, handle_s: float, acks: bool, event: str, close_after: int = 0
+    ) -> None:
         self.log = log
         self.handle_s = handle_s
+        self.close_after = close_after
+        self.handled = 0
         self.sio = _Server(async_mode="aiohttp", async_handlers=False, transports=["websocket"])
         self.sio.acks = acks
         self.sio.on(event, self.on_frame)
@@ -55,12 +62,16 @@ class FakeServer:
             if self.handle_s:
                 await asyncio.sleep(self.handle_s)
         self.log.flush()
+        self.handled += len(frames)
+        if self.close_after and self.handled >= self.close_after:
+            self.close_after = 0
+            await self.sio.disconnect(sid)  # this emit's ack and those queued behind it are lost
         return {"ok": True}
 
 
-async def serve(port: int, log_path: Path, handle_s: float, acks: bool, event: str) -> None:
+async def serve(port: int, log_path: Path, server: FakeServer) -> None:
     with log_path.open("a", buffering=1) as log:
-        server = FakeServer(log, handle_s, acks, event)
+        server.log = log
         app = web.Application()
         server.sio.attach(app)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -94,8 +105,10 @@ def main() -> None:
     parser.add_argument("--handle-ms", type=float, default=0.0)
     parser.add_argument("--no-ack", dest="acks", action="store_false")
     parser.add_argument("--event", default="audio_data")
+    parser.add_argument("--close-after", type=int, default=0)
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.log, args.handle_ms / 1000, args.acks, args.event))
+    server = FakeServer(sys.stdout, args.handle_ms / 1000, args.acks, args.event, args.close_after)
+    asyncio.run(serve(args.port, args.log, server))
 
 
 if __name__ == "__main__":

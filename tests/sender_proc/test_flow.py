@@ -82,14 +82,45 @@ def test_ack_timeout_returns_credit_stalls_and_ignores_late_ack() -> None:
     assert f.stalled_since is None and f.can_send(NOW + 3.01)
 
 
-def test_link_down_counts_in_flight_and_rejections_count_too() -> None:
-    f = flow(window=4)
+def test_link_down_puts_in_flight_frames_first_again_and_rejections_count() -> None:
+    f = flow(window=4, queue=5)
     for seq in range(3):
         f.offer(frame(seq))
         send_one(f, seq)
+    f.offer(frame(3))
     assert f.acked(0, NOW, ok=False)
     f.link_down()
-    assert f.counters["rejected"] == 1 and f.counters["lost_in_flight"] == 2
+    assert f.counters["rejected"] == 1 and f.counters["lost_in_flight"] == 0
+    assert [fr.seq for fr in f.pending.frames] == [1, 2, 3]  # unacked first, in order
+    f.link_up(NOW)
+    assert [send_one(f, ack_id).seq for ack_id in (10, 11, 12)] == [1, 2, 3]
+    assert f.counters["retransmitted"] == 2 and f.counters["sent"] == 6
+
+
+def test_every_fate_is_noted_for_capture_once() -> None:
+    f = flow(window=4, queue=2)
+    for seq in range(3):  # seq 0 pushed out of the full queue: stale
+        f.offer(frame(seq))
+    send_one(f, 1)
+    send_one(f, 2)
+    assert f.acked(1, NOW) and f.acked(2, NOW, ok=False)
+    assert [(fr.seq, fate.name) for fr, fate in f.settled] == [
+        (0, "STALE"),
+        (1, "ACKED"),
+        (2, "REJECTED"),
+    ]
+
+
+def test_a_requeued_frame_past_the_replay_ring_is_dropped_as_disconnected() -> None:
+    f = flow(window=4, queue=2)
+    for seq in range(2):
+        f.offer(frame(seq))
+        send_one(f, seq)
+    f.offer(frame(2))
+    f.offer(frame(3))
+    f.link_down()
+    assert [fr.seq for fr in f.pending.frames] == [2, 3]
+    assert f.counters["dropped.disconnected"] == 2
 
 
 def test_abandon_accounts_for_everything_held() -> None:
@@ -97,9 +128,10 @@ def test_abandon_accounts_for_everything_held() -> None:
     for seq in range(4):
         f.offer(frame(seq))
     send_one(f, 1)
-    f.abandon()
+    left = f.abandon()
     assert f.idle
-    assert f.counters["dropped.shutdown"] == 3 and f.counters["lost_in_flight"] == 1
+    assert [fr.seq for fr in left] == [0, 1, 2, 3]  # capture pushes them to another sender
+    assert f.counters["dropped.shutdown"] == 4 and f.counters["lost_in_flight"] == 0
 
 
 def test_a_server_slower_than_capture_gets_the_newest_frames() -> None:
@@ -148,3 +180,20 @@ def test_batches_gather_one_stream_among_interleaved_streams() -> None:
     assert f.can_send(NOW)
     assert [(fr.stream, fr.seq) for fr in f.next_batch(NOW)] == [("s", 0), ("s", 1), ("s", 2)]
     assert [(fr.stream, fr.seq) for fr in f.next_batch(NOW)] == [("t", 0), ("t", 1), ("t", 2)]
+
+
+def test_a_server_keeping_pace_with_batches_is_not_called_slow() -> None:
+    f = flow(window=1, queue=25, batch_frames=3)
+    t, seq = NOW, 0
+    f.offer(Frame("s", seq, t - 0.02, 16000, 1, bytes(640)))
+    for ack_id in range(8):  # one batch of 3 frames (60 ms of audio) acked every 60 ms
+        for _ in range(2):
+            seq += 1
+            f.offer(Frame("s", seq, t - 0.02, 16000, 1, bytes(640)))
+        f.sent(ack_id, f.next_batch(t), t)
+        seq += 1
+        f.offer(Frame("s", seq, t - 0.02, 16000, 1, bytes(640)))  # the next batch begins
+        t += 0.06
+        assert f.acked(ack_id, t)
+    assert f.window.service_s is not None and f.window.service_s > 0.05
+    assert f.counters["dropped.backlog"] == 0 and f.counters["acked"] == 24
