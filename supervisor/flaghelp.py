@@ -43,6 +43,8 @@ MEANING = {
     "stall_reconnect_ms": "a stalled link is dropped and reconnected after this much longer",
     "buffer_ms": "the replay ring a sender keeps while its link is down, ms",
     "acks": "false: emit without asking for acks",
+    "delivery": "live: nothing older than max_latency_ms is sent; complete: every frame "
+    "younger than buffer_ms is delivered, oldest first (docs/delivery.md)",
     "batch_ms": "> 0: up to this much audio per emit",
     "auth_token_file": "file holding the token sent in the connect auth payload",
     "ca_file": "PEM CA bundle that verifies an https:// server",
@@ -61,7 +63,7 @@ _NONE_MEANS = {
     "capture_max_rss_mb": "max_rss_mb",
     "sender_max_rss_mb": "max_rss_mb",
     "receiver_max_rss_mb": "max_rss_mb",
-    "buffer_ms": "max_latency_ms",
+    "buffer_ms": "max_latency_ms (live), 10000 (complete)",
     "auth_token_file": "$AUDIO_UPLINK_TOKEN if set",
     "ca_file": "the system's CAs",
     "metrics": "off",
