@@ -9,6 +9,7 @@ JSON line: what it sent. Loopback only; every count and size is bounded.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -211,7 +212,12 @@ ATTACKS: dict[str, Callable[[str, float, Sent], Awaitable[None]]] = {
 
 
 def main() -> None:
-    name, url, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    parser = argparse.ArgumentParser(description="One attack of bench/hostile.py.")
+    parser.add_argument("name", choices=ATTACKS)
+    parser.add_argument("url")
+    parser.add_argument("seconds", type=float)
+    args = parser.parse_args()
+    name, url, seconds = args.name, args.url, args.seconds
     sent: Sent = dict.fromkeys(
         ("bytes", "packets", "sessions", "connections", "frames", "events"), 0
     )
