@@ -27,10 +27,6 @@ MAX_BYTES = 1 << 16
 MAX_RANGES = 1024
 BEAT_S = 0.1  # a sender's report period, also its liveness beat
 LEASE_S = 0.3  # silent this long (3 beats): capture treats the sender as gone
-# a dead sender's frames reach the server again within about this (lease, the
-# grace for reports in transit, a push and an emit): a receiver that waits this
-# long for a gap writes them in place
-REDELIVERY_S = 1.0
 
 
 class Fate(enum.Enum):
