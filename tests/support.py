@@ -112,3 +112,20 @@ def wait_child_pid(
     return int(
         poll_for(lambda: (pid := child_pid(run_dir, name)) and pid != not_pid and pid, timeout)
     )
+
+
+def scale(run_dir: Path, n: int) -> None:
+    """`supervisor scale senders N` against a running supervisor; fails the test if refused."""
+    result = subprocess.run(
+        supervisor_cmd("scale", "senders", str(n), "--run-dir", str(run_dir)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result
+
+
+def running_senders(run_dir: Path) -> int:
+    rows = live_status(run_dir).get("processes", [])
+    return sum(1 for r in rows if r["role"] == "sender" and r["state"] == "running")

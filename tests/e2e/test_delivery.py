@@ -25,6 +25,8 @@ from tests.support import (
     live_status,
     poll_for,
     read_wav,
+    running_senders,
+    scale,
     supervisor_cmd,
     wait_child_pid,
 )
@@ -183,19 +185,3 @@ def test_frames_in_flight_when_the_server_closes_arrive_after_the_reconnect(
     seqs = {seq for _, seq, _, _ in server.handled()}
     assert frames["captured"] > 600 and seqs == set(range(frames["captured"])), frames
     assert frames["retransmitted"] > 0 and frames["acked"] == frames["captured"], frames
-
-
-def scale(run_dir: Path, n: int) -> None:
-    result = subprocess.run(
-        supervisor_cmd("scale", "senders", str(n), "--run-dir", str(run_dir)),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 0, result
-
-
-def running_senders(run_dir: Path) -> int:
-    rows = live_status(run_dir).get("processes", [])
-    return sum(1 for r in rows if r["role"] == "sender" and r["state"] == "running")

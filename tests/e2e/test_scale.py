@@ -14,9 +14,10 @@ from tests.evidence import assert_report_matches_server, assert_tone_with_gaps
 from tests.support import (
     Procs,
     expected_tone,
-    live_status,
     poll_for,
     read_wav,
+    running_senders,
+    scale,
     supervisor_cmd,
     wait_child_pid,
 )
@@ -99,7 +100,7 @@ def test_killing_one_of_three_senders_repeatedly(
     assert stream["next_seq"] >= frames["captured"] - HWM_FRAMES  # the stream went on
 
 
-def test_scale_senders_up_and_down_loses_at_most_a_frame_in_transit(
+def test_scale_senders_up_and_down_loses_nothing(
     procs: Procs, run_dir: Path, tmp_path: Path
 ) -> None:
     proc = start(procs, run_dir, tmp_path, "senders = 1\n", "--duration", "60")
@@ -120,19 +121,3 @@ def test_scale_senders_up_and_down_loses_at_most_a_frame_in_transit(
     assert stream["missing"] == 0, (frames, stream)
     # every frame is in the file once, at its own place: the tone with no gap
     assert assert_tone_with_gaps(tmp_path / "rec") == [], stream
-
-
-def scale(run_dir: Path, n: int) -> None:
-    result = subprocess.run(
-        supervisor_cmd("scale", "senders", str(n), "--run-dir", str(run_dir)),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 0, result
-
-
-def running_senders(run_dir: Path) -> int:
-    rows = live_status(run_dir).get("processes", [])
-    return sum(1 for r in rows if r["role"] == "sender" and r["state"] == "running")

@@ -9,18 +9,17 @@ from pathlib import Path
 
 from supervisor.retired import Kept
 from supervisor.run import MAX_RESTART_RECORDS
-from tests.support import Procs, live_status, poll_for, run_status, supervisor_cmd, wait_child_pid
+from tests.support import (
+    Procs,
+    live_status,
+    poll_for,
+    run_status,
+    scale,
+    supervisor_cmd,
+    wait_child_pid,
+)
 
 CYCLES = 3
-
-
-def scale(run_dir: Path, n: int) -> None:
-    subprocess.run(
-        supervisor_cmd("scale", "senders", str(n), "--run-dir", str(run_dir)),
-        check=True,
-        timeout=60,
-        capture_output=True,
-    )
 
 
 def names(status: dict[str, object]) -> set[str]:
