@@ -192,6 +192,7 @@ async def blackhole(url: str, seconds: float, sent: Sent) -> None:
         if not sent["frames"]:
             await client.call("audio_data", frame("good", 10**12), timeout=10)
             sent["frames"] += 1
+            sent["good_stream_frames"] += 1
         await asyncio.sleep(0.1)
 
     await _sio(url, seconds, emit)
@@ -219,7 +220,8 @@ def main() -> None:
     args = parser.parse_args()
     name, url, seconds = args.name, args.url, args.seconds
     sent: Sent = dict.fromkeys(
-        ("bytes", "packets", "sessions", "connections", "frames", "events"), 0
+        ("bytes", "packets", "sessions", "connections", "frames", "events", "good_stream_frames"),
+        0,
     )
     with contextlib.suppress(Exception):
         asyncio.run(asyncio.wait_for(ATTACKS[name](url, seconds, sent), seconds + 10))

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ from pipeline import machine
 
 REPO = Path(__file__).resolve().parent.parent
 FRESH_S = 0.1
+FRAME_BYTES = 640  # 20 ms of 16 kHz mono s16le
+SILENT = bytes(FRAME_BYTES)
 
 
 @dataclass
@@ -57,6 +60,19 @@ class Run:
         )
         assert self.server.stdout is not None
         self.server.stdout.readline()
+
+    def start_receiver(self) -> None:
+        """The tree's own `python -m receiver`, writing WAVs into work/rec, on the run's port."""
+        cmd = [sys.executable, "-m", "receiver", "--port", str(self.port)]
+        self.server = subprocess.Popen(
+            [*cmd, "--out", str(self.work / "rec")],
+            cwd=self.tree,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert self.server.stdout is not None
+        self.server.stdout.readline()  # "receiver listening on ...": it is up
 
     def kill_server(self) -> None:
         assert self.server is not None
@@ -158,6 +174,75 @@ def fault_clean_stop(run: Run) -> float | None:
 def fault_none(run: Run) -> float | None:
     run.start("--duration", "20", *run_mode(run))
     return None
+
+
+def sounding_frames(rec: Path) -> int:
+    """Frames of tone in every WAV the receiver left (20 ms at 16 kHz mono): silence is a gap."""
+    total = 0
+    for path in rec.glob("*.wav"):
+        with wave.open(str(path), "rb") as wav:
+            audio = wav.readframes(wav.getnframes())
+        frames = [audio[i : i + FRAME_BYTES] for i in range(0, len(audio), FRAME_BYTES)]
+        total += sum(1 for f in frames if len(f) == FRAME_BYTES and f != SILENT)
+    return total
+
+
+def receiver_killed(tree: Path) -> tuple[int, int]:
+    """(f) The receiver SIGKILLed 6 s into a 12 s run and started again at once, on the
+    same port and directory: (frames acked, acked frames in no WAV file)."""
+    with tempfile.TemporaryDirectory(prefix="au-zl-", dir="/tmp") as tmp:
+        run = Run(Path(tmp), tree, _free_port())
+        try:
+            run.start_receiver()
+            run.start("--duration", "12", *run_mode(run))
+            time.sleep(6)
+            run.kill_server()
+            run.start_receiver()
+            acked = int(run.finish()["frames"]["acked"])
+        finally:
+            _end(run)
+        return acked, max(0, acked - sounding_frames(run.work / "rec"))
+
+
+def two_runs(tree: Path) -> tuple[int, int]:
+    """(h) Two 5 s runs, one after the other, into one receiver: (frames acked by both,
+    acked frames in no WAV file)."""
+    with tempfile.TemporaryDirectory(prefix="au-zl-", dir="/tmp") as tmp:
+        run = Run(Path(tmp), tree, _free_port())
+        acked = 0
+        try:
+            run.start_receiver()
+            for _ in range(2):
+                run.start("--duration", "5", *run_mode(run))
+                assert run.proc is not None
+                run.proc.wait(timeout=60)
+                acked += int(json.loads(run.report_path.read_text())["frames"]["acked"])
+            run.server.terminate()  # type: ignore[union-attr]
+            run.server.wait(timeout=15)  # type: ignore[union-attr]
+        finally:
+            _end(run)
+        return acked, max(0, acked - sounding_frames(run.work / "rec"))
+
+
+def _end(run: Run) -> None:
+    for proc in (run.proc, run.server):
+        if proc and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def receiver_rows(before: Path | None) -> None:
+    """The faults whose evidence is the receiver's own WAV files."""
+    print("\nwith the tree's own receiver; evidence: tone frames in its WAV files")
+    head = ("acked before", "not in file", "acked now", "not in file")
+    print(f"{'fault':<42}" + "".join(f"{h:>15}" for h in head))
+    for name, fault in (
+        ("receiver SIGKILLed at 6 s of 12, restarted", receiver_killed),
+        ("two runs into one standalone receiver", two_runs),
+    ):
+        old = fault(before.resolve()) if before else ("-", "-")
+        now = fault(REPO)
+        print(f"{name:<42}" + "".join(f"{v:>15}" for v in (*old, *now)), flush=True)
 
 
 def rss_mb(pid: int) -> float:
@@ -264,10 +349,16 @@ def main() -> None:
     parser.add_argument(
         "--outage-rss", type=float, metavar="S", help="only: RSS over an S s outage"
     )
+    parser.add_argument(
+        "--receiver-only", action="store_true", help="only the rows with the tree's own receiver"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     if args.outage_rss:
         outage_rss(args.outage_rss)
+        return
+    if args.receiver_only:
+        receiver_rows(args.before)
         return
     print("tone 16 kHz mono, 20 ms frames, fake server on loopback; now = delivery complete")
     head = (
@@ -301,6 +392,7 @@ def main() -> None:
         )
         note = f"   p99 {now['p99']} ms" if name.startswith("no fault") else ""
         print(f"{name:<42}" + "".join(f"{c!s:>15}" for c in cells) + note, flush=True)
+    receiver_rows(args.before)
 
 
 if __name__ == "__main__":
