@@ -129,3 +129,13 @@ def scale(run_dir: Path, n: int) -> None:
 def running_senders(run_dir: Path) -> int:
     rows = live_status(run_dir).get("processes", [])
     return sum(1 for r in rows if r["role"] == "sender" and r["state"] == "running")
+
+
+def start_pipeline(
+    procs: Procs, run_dir: Path, rec: Path, report: Path, *args: str, stderr: Any = subprocess.PIPE
+) -> subprocess.Popen[str]:
+    """`supervisor start` on the embedded defaults: WAVs into ``rec``, the report to ``report``."""
+    cmd = supervisor_cmd(
+        "start", "--run-dir", str(run_dir), "--recordings", str(rec), "--report", str(report)
+    )
+    return procs.start([*cmd, *args], stdout=subprocess.DEVNULL, stderr=stderr)

@@ -27,7 +27,7 @@ from tests.support import (
     read_wav,
     running_senders,
     scale,
-    supervisor_cmd,
+    start_pipeline,
     wait_child_pid,
 )
 
@@ -36,20 +36,8 @@ MODES = ["complete", "live"]
 
 def start(procs: Procs, run_dir: Path, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
     with (tmp_path / "supervisor.err").open("w") as err:
-        return procs.start(
-            supervisor_cmd(
-                "start",
-                "--run-dir",
-                str(run_dir),
-                "--recordings",
-                str(tmp_path / "rec"),
-                "--report",
-                str(tmp_path / "r.json"),
-                *args,
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+        rec, report = tmp_path / "rec", tmp_path / "r.json"
+        return start_pipeline(procs, run_dir, rec, report, *args, stderr=err)
 
 
 def finish(proc: subprocess.Popen[str], tmp_path: Path) -> dict[str, Any]:

@@ -19,7 +19,14 @@ import msgpack
 import pytest
 import zmq
 
-from tests.support import Procs, live_status, poll_for, supervisor_cmd, wait_child_pid
+from tests.support import (
+    Procs,
+    live_status,
+    poll_for,
+    start_pipeline,
+    supervisor_cmd,
+    wait_child_pid,
+)
 
 FOREIGN_NAMES = 1000
 
@@ -79,20 +86,7 @@ def attack_stats(ctx: zmq.Context[Any], endpoint: str, sender_pid: int) -> None:
 @pytest.fixture
 def pipeline(procs: Procs, run_dir: Path, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     rec, report = tmp_path / "rec", tmp_path / "report.json"
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(rec),
-            "--report",
-            str(report),
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    return proc, tmp_path
+    return start_pipeline(procs, run_dir, rec, report), tmp_path
 
 
 def test_the_supervisor_survives_every_attack_and_counts_it(

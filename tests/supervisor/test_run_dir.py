@@ -14,7 +14,14 @@ import socket
 import subprocess
 from pathlib import Path
 
-from tests.support import Procs, live_status, poll_for, supervisor_cmd, wait_child_pid
+from tests.support import (
+    Procs,
+    live_status,
+    poll_for,
+    start_pipeline,
+    supervisor_cmd,
+    wait_child_pid,
+)
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -82,19 +89,7 @@ def test_the_lock_holds_when_the_pid_file_is_deleted_and_writes_follow_no_link(
     report.parent.mkdir()
     (report.parent / "r.json.tmp").symlink_to(victim)  # the old temporary name
     report.symlink_to(victim)
-    first = procs.start(
-        supervisor_cmd(
-            "start",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(tmp_path / "rec"),
-            "--report",
-            str(report),
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    first = start_pipeline(procs, run_dir, tmp_path / "rec", report)
     wait_child_pid(run_dir, "capture")
     (run_dir / "supervisor.pid").unlink()  # a tmp cleaner
     for name in ("status.json.tmp", "status.json"):  # planted while it runs

@@ -15,6 +15,7 @@ from tests.support import (
     poll_for,
     run_status,
     scale,
+    start_pipeline,
     supervisor_cmd,
     wait_child_pid,
 )
@@ -30,19 +31,7 @@ def test_retired_senders_leave_no_residue_and_their_counts_stay(
     procs: Procs, run_dir: Path, tmp_path: Path
 ) -> None:
     rec, report_path = tmp_path / "rec", tmp_path / "report.json"
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(rec),
-            "--report",
-            str(report_path),
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    proc = start_pipeline(procs, run_dir, rec, report_path)
     wait_child_pid(run_dir, "capture")
     everyone = {"receiver", "sender-1", "capture"}
     for cycle in range(CYCLES):
