@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from supervisor.config import parsers as p
 from supervisor.config.codec import MAX_BITRATE, MIN_BITRATE
 from uplink_frame import MAX_MESSAGE_BYTES
+from uplink_runtime.roles import Role
 
 T = TypeVar("T")
 
@@ -307,7 +308,7 @@ class Options:
     def stream_sources(self) -> tuple[tuple[str, str], ...]:
         return self.streams or ((self.stream, self.source),)
 
-    def rss_cap_mb(self, role: str) -> float:
+    def rss_cap_mb(self, role: Role) -> float:
         cap: float | None = getattr(self, f"{role}_max_rss_mb")
         return self.max_rss_mb if cap is None else cap
 

@@ -28,6 +28,7 @@ from supervisor.ops.stats import Stats
 from supervisor.process import Child
 from uplink_runtime.errors import ConfigError
 from uplink_runtime.histogram import Histogram, bucket_ms
+from uplink_runtime.roles import Role
 
 logger = logging.getLogger(__name__)
 _REFRESH_S = 1.0
@@ -82,7 +83,7 @@ def families(stats: Stats, children: list[Child], uptime_s: float) -> Iterator[M
     )
     rss = GaugeMetricFamily("audio_uplink_rss_bytes", "Resident memory", labels=labels)
     for child in children:
-        ident = [child.name, child.role]
+        ident = [child.name, child.role.value]
         up.add_metric(ident, 1 if child.alive else 0)
         restarts.add_metric(ident, child.restarts)
         rss.add_metric(ident, child.health.rss_mb * (1 << 20) if child.alive else 0)
@@ -121,7 +122,7 @@ def _link_failures(stats: Stats) -> Iterator[Metric]:
         "kind",
         {
             k.removeprefix("connect_failed."): v
-            for k, v in stats.role_counters("sender").items()
+            for k, v in stats.role_counters(Role.SENDER).items()
             if k.startswith("connect_failed.")
         },
     )
@@ -131,7 +132,7 @@ def _link_failures(stats: Stats) -> Iterator[Metric]:
         labels=["process", "kind", "error"],
     )
     for name, ps in stats.by_name.items():
-        error = ps.info.get("link_error") if name.startswith("sender") else None
+        error = ps.info.get("link_error") if ps.role is Role.SENDER else None
         if isinstance(error, dict):
             errors.add_metric([name, str(error.get("kind")), str(error.get("text"))], 1)
     yield errors
@@ -160,8 +161,8 @@ def _reconnects(stats: Stats) -> int:
     """Each sender pid reports its own count; the supervisor keeps its last few pids."""
     return stats.retired_reconnects + sum(
         int(msg["info"].get("reconnects", 0))
-        for name, ps in stats.by_name.items()
-        if name.startswith("sender")
+        for ps in stats.by_name.values()
+        if ps.role is Role.SENDER
         for msg in ps.snapshots.values()
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
+from uplink_runtime.roles import Role
 from uplink_runtime.safefile import write_atomic
 
 # capture knows each frame's fate (docs/delivery.md): the senders report it
@@ -25,8 +26,8 @@ _CAPTURE_DROPS = {
 
 
 def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[str, Any]:
-    capture = stats.role_counters("capture")
-    sender = stats.role_counters("sender")
+    capture = stats.role_counters(Role.CAPTURE)
+    sender = stats.role_counters(Role.SENDER)
     dropped = {key: capture.get(counter, 0) for key, counter in _CAPTURE_DROPS.items()}
     # stale: aged out in a sender's queue, or in capture's ring waiting for a sender
     dropped["stale"] = capture.get("fin.stale", 0) + capture.get("stale", 0)
@@ -58,8 +59,8 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
         }
     report["capture"] = capture
     report["bad_heartbeats"] = stats.bad_heartbeats
-    if "receiver" in stats.by_name:
-        report["receiver"] = stats.role_counters("receiver")
+    if stats.heard(Role.RECEIVER):
+        report["receiver"] = stats.role_counters(Role.RECEIVER)
     return report
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
+from uplink_runtime.roles import Role
 
-_IN_OUT = {"capture": ("captured", "sent"), "sender": ("received", "acked")}
+_IN_OUT = {Role.CAPTURE: ("captured", "sent"), Role.SENDER: ("received", "acked")}
 
 
 def state(child: Child) -> str:
@@ -28,7 +29,7 @@ def row(child: Child, stats: Stats, now: float) -> dict[str, Any]:
     drops = sum(n for k, n in counters.items() if k.startswith("dropped.") or k in _LOSSES)
     return {
         "name": child.name,
-        "role": child.role,
+        "role": child.role.value,
         "pid": child.pid,
         "state": state(child),
         "uptime_s": round(now - child.started_at, 1) if child.alive else None,
@@ -47,7 +48,7 @@ _LOSSES = ("ack_timeout", "lost_in_flight", "rejected")
 
 def _link_error(child: Child, stats: Stats) -> str | None:
     """A sender's last failed connect (its server's refusal, unreachable, TLS)."""
-    if child.role != "sender" or child.name not in stats.by_name:
+    if child.role is not Role.SENDER or child.name not in stats.by_name:
         return None
     error = stats.by_name[child.name].info.get("link_error")
     return str(error["text"]) if isinstance(error, dict) and "text" in error else None
