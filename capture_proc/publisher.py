@@ -13,6 +13,7 @@ from capture_proc.config import CaptureConfig
 from capture_proc.finishes import Finishes
 from capture_proc.retention import Retention
 from uplink_frame import Frame, encode
+from uplink_frame.counters import CaptureCounter
 from uplink_frame.finish import LEASE_S, finish_endpoint
 from uplink_runtime import curve
 from uplink_runtime.child import Heartbeat, StopFlag
@@ -24,7 +25,13 @@ class Publisher:
     """Owns the PUSH socket and the ring; a full high-water mark leaves frames queued."""
 
     def __init__(self, ctx: zmq.Context[Any], config: CaptureConfig) -> None:
-        self.counters = {"captured": 0, "sent": 0, "dropped.hwm": 0, "dropped.queue": 0}
+        kinds = (
+            CaptureCounter.CAPTURED,
+            CaptureCounter.SENT,
+            CaptureCounter.HWM,
+            CaptureCounter.QUEUE,
+        )
+        self.counters: dict[str, int] = dict.fromkeys(kinds, 0)
         held_ms = config.budget_ms + config.hwm_ms + _MARGIN_MS
         self.retention = Retention(math.ceil(held_ms / config.frame_ms), config.budget_ms / 1000)
         self._sock = ctx.socket(zmq.PUSH)
@@ -71,7 +78,7 @@ class Publisher:
         return bool(self._sock.poll(0, zmq.POLLOUT))
 
     def publish(self, frame: Frame) -> None:
-        self.counters["captured"] += 1
+        self.counters[CaptureCounter.CAPTURED] += 1
         self.retention.add(frame.seq, encode(frame), frame.t_ready)
         self.flush()
 
@@ -83,7 +90,7 @@ class Publisher:
             except zmq.Again:
                 return
             self.retention.pushed(item[0], time.monotonic())
-            self.counters["sent"] += 1
+            self.counters[CaptureCounter.SENT] += 1
 
     def drain(self, timeout_s: float, heartbeat: Heartbeat, info: Mapping[str, Any]) -> None:
         """A stop: keep pushing until every frame has a fate, or ``timeout_s`` ran out.
@@ -96,9 +103,9 @@ class Publisher:
             self.serve(0.05)
             self.beat(heartbeat, info)
 
-    def count_dropped(self, key: str, frames: int) -> None:
+    def count_dropped(self, key: CaptureCounter, frames: int) -> None:
         """Frames captured but dropped before they reached the socket."""
-        self.counters["captured"] += frames
+        self.counters[CaptureCounter.CAPTURED] += frames
         self.counters[key] = self.counters.get(key, 0) + frames
 
     def beat(
@@ -112,7 +119,7 @@ class Publisher:
         if final or force or heartbeat.due(time.monotonic()):
             counters = {**self.counters, **self.retention.counters, **self.finishes.counters}
             if final:
-                counters["shutdown"] = self.retention.unfinished
+                counters[CaptureCounter.SHUTDOWN] = self.retention.unfinished
             info = {**info, "unfinished": self.retention.unfinished}
             heartbeat.send({**counters, **(extra or {})}, info=info, final=final)
 

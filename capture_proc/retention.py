@@ -30,6 +30,7 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from uplink_frame.counters import FINISHED, CaptureCounter
 from uplink_frame.finish import Fate
 
 
@@ -57,9 +58,8 @@ class Retention:
         self.budget_s = budget_s
         self.ring: OrderedDict[int, Held] = OrderedDict()  # seq order: capture makes them so
         self.queue: list[int] = []  # seqs to push, sorted: the oldest goes first
-        self.counters = {"retransmitted": 0, "stale": 0, "evicted": 0}
-        for fate in Fate:
-            self.counters[f"fin.{fate.counter}"] = 0
+        counted = (CaptureCounter.RETRANSMITTED, CaptureCounter.STALE, CaptureCounter.EVICTED)
+        self.counters: dict[str, int] = dict.fromkeys((*counted, *FINISHED.values()), 0)
 
     def add(self, seq: int, raw: bytes, t_ready: float) -> None:
         self.ring[seq] = Held(raw, t_ready)
@@ -67,7 +67,7 @@ class Retention:
         while len(self.ring) > self.capacity:
             old_seq, old = self.ring.popitem(last=False)
             if old.state is not State.FINISHED:
-                self.counters["evicted"] += 1
+                self.counters[CaptureCounter.EVICTED] += 1
             self._unqueue(old_seq)
 
     def next_push(self, now: float) -> tuple[int, bytes] | None:
@@ -77,7 +77,7 @@ class Retention:
             if now - held.t_ready <= self.budget_s:
                 return self.queue[0], held.raw
             self._finish(self.queue.pop(0), None)
-            self.counters["stale"] += 1
+            self.counters[CaptureCounter.STALE] += 1
         return None
 
     def pushed(self, seq: int, mono: float) -> None:
@@ -87,7 +87,7 @@ class Retention:
         held.state, held.owner, held.pushed_at = State.PUSHED, None, mono
         held.pushes += 1
         if held.pushes > 1:
-            self.counters["retransmitted"] += 1
+            self.counters[CaptureCounter.RETRANSMITTED] += 1
 
     def took(self, owner: bytes, lo: int, hi: int) -> None:
         for _, held in self._span(lo, hi):
@@ -141,12 +141,12 @@ class Retention:
         held = self.ring[seq]
         held.state, held.owner, held.fate, held.raw = State.FINISHED, None, fate, b""
         if fate is not None:
-            self.counters[f"fin.{fate.counter}"] += 1
+            self.counters[FINISHED[fate]] += 1
 
     def _recount(self, held: Held, fate: Fate) -> None:
         assert held.fate is not None
-        self.counters[f"fin.{held.fate.counter}"] -= 1
-        self.counters[f"fin.{fate.counter}"] += 1
+        self.counters[FINISHED[held.fate]] -= 1
+        self.counters[FINISHED[fate]] += 1
         held.fate = fate
 
     def _unqueue(self, seq: int) -> None:

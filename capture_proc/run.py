@@ -16,6 +16,7 @@ from capture_proc.mic import mute_native_stderr
 from capture_proc.publisher import Publisher
 from capture_proc.sources import DeviceSource, Source, SourceError, open_source
 from uplink_frame.codec import CodecUnavailable
+from uplink_frame.counters import CaptureCounter
 from uplink_runtime.child import (
     EXIT_CONFIG,
     EXIT_CRASH,
@@ -92,7 +93,7 @@ class _Loop:
         """Microphone: the device keeps the time; never blocks longer than half a heartbeat."""
         while not self.stop.requested:
             got = source.next_frame(self.heartbeat.interval_s / 2)
-            self.publisher.count_dropped("dropped.queue", source.take_dropped())
+            self.publisher.count_dropped(CaptureCounter.QUEUE, source.take_dropped())
             if got is not None:
                 self._publish(self.config.seq_start + got.index, got.t_capture, got.audio)
             self.publisher.serve(0)
@@ -102,7 +103,8 @@ class _Loop:
     def _publish(self, seq: int, t_capture: float, audio: bytes) -> None:
         self.publisher.publish(self.maker.make(seq, t_capture, audio))
         self.next_seq = seq + 1
-        if self.publisher.counters["captured"] == 1:  # the supervisor times recoveries by this
+        # the supervisor times recoveries by the first frame captured
+        if self.publisher.counters[CaptureCounter.CAPTURED] == 1:
             self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq}, force=True)
 
 

@@ -27,6 +27,7 @@ from receiver.streams import Streams
 from receiver.tls import server_context
 from receiver.wire import cap_connections, guard_accept_errors
 from uplink_frame import FrameError
+from uplink_frame.counters import STREAM_COUNTS, ReceiverCounter
 from uplink_runtime.auth import load_token
 from uplink_runtime.child import (
     EXIT_CONFIG,
@@ -41,8 +42,6 @@ from uplink_runtime.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 _FLUSH_S = 0.05
-_CODEC_KEYS = ("audio_bytes", "concealed", "decode_errors")  # sink.py, uplink_frame/codec.py
-_STREAM_KEYS = ("missing", "duplicates", "out_of_order", "gap_filled", "segments", *_CODEC_KEYS)
 
 
 class Receiver:
@@ -51,7 +50,8 @@ class Receiver:
         self.out_dir = Path(config.out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.streams = _streams(config, self.out_dir)
-        self.counters = {"frames": 0, "bad_frame": 0, "clients": 0}
+        own = (ReceiverCounter.FRAMES, ReceiverCounter.BAD_FRAME, ReceiverCounter.CLIENTS)
+        self.counters: dict[str, int] = dict.fromkeys(own, 0)
         token = load_token(config.auth_token_file) if config.require_auth else None
         if config.require_auth and token is None:
             raise ConfigError("auth required but no token file and no $AUDIO_UPLINK_TOKEN")
@@ -75,7 +75,7 @@ class Receiver:
     async def on_connect(self, sid: str, environ: Any, auth: Any = None) -> None:
         if not self.guard.admit(sid, auth):
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
-        self.counters["clients"] += 1
+        self.counters[ReceiverCounter.CLIENTS] += 1
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.guard.disconnected(reason)
@@ -86,9 +86,9 @@ class Receiver:
             for frame in frames:  # written when write returns: only then the ack
                 self.streams.write(frame, time.monotonic())
         except (Rejected, FrameError) as exc:
-            self.counters["bad_frame"] += 1
+            self.counters[ReceiverCounter.BAD_FRAME] += 1
             return {"ok": False, "error": str(exc)[:200]}
-        self.counters["frames"] += len(frames)
+        self.counters[ReceiverCounter.FRAMES] += len(frames)
         return {"ok": True}
 
     def flush(self) -> None:
@@ -163,14 +163,7 @@ def _streams(config: ReceiverConfig, out_dir: Path) -> Streams:
 def _flat(stats: dict[str, Any]) -> dict[str, int]:
     totals = {k: v for k, v in stats.items() if isinstance(v, int)}
     for counts in stats["streams"].values():
-        for key in (
-            "missing",
-            "duplicates",
-            "out_of_order",
-            "gap_filled",
-            "segments",
-            *_CODEC_KEYS,
-        ):
+        for key in STREAM_COUNTS:
             totals[key] = totals.get(key, 0) + counts.get(key, 0)
     return totals
 

@@ -11,21 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from supervisor.reasons import Cause, Reason
+from uplink_frame.counters import SENDER_PROGRESS, CaptureCounter, ReceiverCounter, SenderCounter
 from uplink_runtime.roles import Role
 
 # The counter whose first increment means a (re)started child does its job.
-_WORK = {Role.CAPTURE: "captured", Role.SENDER: "acked", Role.RECEIVER: "frames"}
-# Counters whose movement proves a sender is still working through what it holds.
-_SENDER_PROGRESS = (
-    "acked",
-    "written",
-    "dropped.stale",
-    "dropped.disconnected",
-    "dropped.backlog",
-    "ack_timeout",
-    "lost_in_flight",
-    "rejected",
-)
+_WORK = {
+    Role.CAPTURE: CaptureCounter.CAPTURED,
+    Role.SENDER: SenderCounter.ACKED,
+    Role.RECEIVER: ReceiverCounter.FRAMES,
+}
 
 
 @dataclass(frozen=True)
@@ -64,14 +58,14 @@ def _progress(role: Role, msg: dict[str, Any]) -> tuple[int, bool]:
     """(a number that grows while the child works, whether it has work to do)."""
     counters, info = msg["counters"], msg["info"]
     if role is Role.CAPTURE:
-        return int(counters.get("captured", 0)), not info.get("waiting", False)
+        return int(counters.get(CaptureCounter.CAPTURED, 0)), not info.get("waiting", False)
     if role is Role.SENDER:
         held = int(info.get("pending", 0)) + int(info.get("inflight", 0))
         # without a link it waits for its server, not stuck: complete delivery
         # holds buffer_ms of frames then, with nothing to count meanwhile
         busy = held > 0 and bool(info.get("connected", True))
-        return sum(int(counters.get(k, 0)) for k in _SENDER_PROGRESS), busy
-    return int(counters.get("frames", 0)), False
+        return sum(int(counters.get(k, 0)) for k in SENDER_PROGRESS), busy
+    return int(counters.get(ReceiverCounter.FRAMES, 0)), False
 
 
 def verdict(health: Health, limits: Limits, now: float) -> Reason | None:

@@ -26,6 +26,7 @@ from supervisor.config.ops import split_host_port
 from supervisor.ops import report
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
+from uplink_frame.counters import CONNECT_FAILED, REJECTED, ReceiverCounter
 from uplink_runtime.errors import ConfigError
 from uplink_runtime.histogram import Histogram, bucket_ms
 from uplink_runtime.roles import Role
@@ -100,9 +101,9 @@ def families(stats: Stats, children: list[Child], uptime_s: float) -> Iterator[M
         "Messages the embedded receiver refused, by reason",
         "reason",
         {
-            k.removeprefix("rejected_"): v
+            k.removeprefix(REJECTED): v
             for k, v in totals.get("receiver", {}).items()
-            if k.startswith("rejected_")
+            if k.startswith(REJECTED)
         },
     )
     yield from _link_failures(stats)
@@ -121,9 +122,9 @@ def _link_failures(stats: Stats) -> Iterator[Metric]:
         "Failed Socket.IO connects, by kind (refused: the server said no)",
         "kind",
         {
-            k.removeprefix("connect_failed."): v
+            k.removeprefix(CONNECT_FAILED): v
             for k, v in stats.role_counters(Role.SENDER).items()
-            if k.startswith("connect_failed.")
+            if k.startswith(CONNECT_FAILED)
         },
     )
     errors = GaugeMetricFamily(
@@ -142,7 +143,7 @@ def _stages(totals: dict[str, Any]) -> dict[str, int]:
     frames = totals["frames"]
     stages = {"captured": frames["captured"], "sent": frames["sent"], "acked": frames["acked"]}
     if "receiver" in totals:
-        stages["received"] = totals["receiver"].get("frames", 0)
+        stages["received"] = totals["receiver"].get(ReceiverCounter.FRAMES, 0)
     return stages
 
 

@@ -6,9 +6,14 @@ from typing import Any
 
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
+from uplink_frame.counters import LOSSES, CaptureCounter, ReceiverCounter, SenderCounter
 from uplink_runtime.roles import Role
 
-_IN_OUT = {Role.CAPTURE: ("captured", "sent"), Role.SENDER: ("received", "acked")}
+_IN_OUT = {
+    Role.CAPTURE: (CaptureCounter.CAPTURED, CaptureCounter.SENT),
+    Role.SENDER: (SenderCounter.RECEIVED, SenderCounter.ACKED),
+    Role.RECEIVER: (ReceiverCounter.FRAMES, ReceiverCounter.FRAMES),
+}
 
 
 def state(child: Child) -> str:
@@ -25,8 +30,8 @@ def state(child: Child) -> str:
 
 def row(child: Child, stats: Stats, now: float) -> dict[str, Any]:
     counters = stats.by_name[child.name].counters() if child.name in stats.by_name else {}
-    key_in, key_out = _IN_OUT.get(child.role, ("frames", "frames"))
-    drops = sum(n for k, n in counters.items() if k.startswith("dropped.") or k in _LOSSES)
+    key_in, key_out = _IN_OUT[child.role]
+    drops = sum(n for k, n in counters.items() if k in LOSSES)
     return {
         "name": child.name,
         "role": child.role.value,
@@ -41,9 +46,6 @@ def row(child: Child, stats: Stats, now: float) -> dict[str, Any]:
         "counters": counters,
         "last_error": child.pending_reason or _link_error(child, stats) or child.last_exit or None,
     }
-
-
-_LOSSES = ("ack_timeout", "lost_in_flight", "rejected")
 
 
 def _link_error(child: Child, stats: Stats) -> str | None:
