@@ -164,4 +164,5 @@ def test_docs_document_every_key_with_its_default() -> None:
             assert key in rows and not re.fullmatch(r"[\d.]+", rows[key]), (key, rows.get(key))
             continue
         assert key in rows, f"docs/configuration.md's Keys table has no row for {key!r}"
-        assert rows[key] == shown(default), f"{key}: docs/configuration.md says {rows[key]!r}, code {default!r}"
+        said = rows[key]
+        assert said == shown(default), f"{key}: docs say {said!r}, code {default!r}"
