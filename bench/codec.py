@@ -24,9 +24,9 @@ from socketio import packet as sio_packet
 
 from capture_proc.config import CaptureConfig
 from capture_proc.encoding import FrameMaker
-from supervisor.child import ChildSpec
 from uplink_frame import Frame, encode
 from uplink_frame.codec import decoder_for
+from uplink_runtime.child import ChildSpec
 
 AMPLITUDE = 32767 * 10 ** (-6 / 20)
 

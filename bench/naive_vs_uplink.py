@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from naive_loop import FRAME_MS, run_loop
 from pipeline import machine
 
-from supervisor.control import ControlError, request
+from supervisor.ops.control import ControlError, request
 from tests.fake_server import read_log
 
 REPO = Path(__file__).resolve().parent.parent

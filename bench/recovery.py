@@ -26,7 +26,7 @@ import _requires  # noqa: F401  (one line, not a traceback, when something is mi
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline import cpu_s, machine
 
-from supervisor.control import ControlError, request
+from supervisor.ops.control import ControlError, request
 
 
 def sender_pid(run_dir: Path, not_pid: int | None = None, timeout: float = 30) -> int:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline import machine
 from recovery import run_pipeline
 
-from supervisor.control import ControlError, request
+from supervisor.ops.control import ControlError, request
 
 STEPS = (4, 2, 3, 1)
 RETIREMENTS = 4  # 4 -> 2 retires two, 3 -> 1 two more

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from naive_loop import run_loop
 from pipeline import cpu_s, machine
 
-from supervisor.control import ControlError, request
+from supervisor.ops.control import ControlError, request
 
 P99_BUDGET_MS = 50.0
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from supervisor.child import ChildSpec
+from uplink_runtime.child import ChildSpec
 
 
 @dataclass(frozen=True)

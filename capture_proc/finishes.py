@@ -10,8 +10,8 @@ from typing import Any
 import zmq
 
 from capture_proc.retention import Retention
-from supervisor import curve
 from uplink_frame.finish import BEAT_S, LEASE_S, MAX_BYTES, FinishError, Report, decode
+from uplink_runtime import curve
 
 logger = logging.getLogger(__name__)
 _READ_MOST = 256  # reports handled per call: the capture loop never waits on its input

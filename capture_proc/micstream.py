@@ -18,7 +18,7 @@ from typing import Any
 from capture_proc.framer import Framer
 from capture_proc.mic import Device, find_device, new_pyaudio, open_stream
 from capture_proc.sources import Captured, SourceError
-from supervisor.restart import Backoff
+from uplink_runtime.backoff import Backoff
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import zmq
 from capture_proc.config import CaptureConfig
 from capture_proc.finishes import Finishes
 from capture_proc.retention import Retention
-from supervisor import curve
-from supervisor.child import Heartbeat, StopFlag
 from uplink_frame import Frame, encode
 from uplink_frame.finish import LEASE_S, finish_endpoint
+from uplink_runtime import curve
+from uplink_runtime.child import Heartbeat, StopFlag
 
 _MARGIN_MS = 2000 + 2 * LEASE_S * 1000  # reports and leases lag behind the budget
 

@@ -15,7 +15,8 @@ from capture_proc.encoding import FrameMaker
 from capture_proc.mic import mute_native_stderr
 from capture_proc.publisher import Publisher
 from capture_proc.sources import DeviceSource, Source, SourceError, open_source
-from supervisor.child import (
+from uplink_frame.codec import CodecUnavailable
+from uplink_runtime.child import (
     EXIT_CONFIG,
     EXIT_CRASH,
     EXIT_OK,
@@ -24,7 +25,6 @@ from supervisor.child import (
     load_config,
     start_child,
 )
-from uplink_frame.codec import CodecUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from supervisor.safefile import open_regular
+from uplink_runtime.safefile import open_regular
 
 TONE_HZ = 440
 TONE_DBFS = -6.0

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from supervisor.child import ChildSpec
 from uplink_frame import MAX_MESSAGE_BYTES
 from uplink_frame.attachments import AttachmentLimits
+from uplink_runtime.child import ChildSpec
 
 _ATTACHMENTS = AttachmentLimits()
 

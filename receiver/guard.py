@@ -15,11 +15,11 @@ import os
 from collections import Counter
 from typing import Any
 
-from supervisor.auth import token_matches
 from uplink_frame import Frame, FrameError, from_dict
 from uplink_frame.batch import from_batch, is_batch
 from uplink_frame.format import CODECS
 from uplink_frame.ratelog import RateLog
+from uplink_runtime.auth import token_matches
 
 logger = logging.getLogger(__name__)
 _OVERHEAD_BYTES = 4096  # Socket.IO framing around the audio attachment

@@ -26,8 +26,9 @@ from receiver.sink import SinkLimits
 from receiver.streams import Streams
 from receiver.tls import server_context
 from receiver.wire import cap_connections, guard_accept_errors
-from supervisor.auth import load_token
-from supervisor.child import (
+from uplink_frame import FrameError
+from uplink_runtime.auth import load_token
+from uplink_runtime.child import (
     EXIT_CONFIG,
     EXIT_CRASH,
     EXIT_OK,
@@ -36,8 +37,7 @@ from supervisor.child import (
     setup_logging,
     start_child,
 )
-from supervisor.config import ConfigError
-from uplink_frame import FrameError
+from uplink_runtime.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 _FLUSH_S = 0.05

@@ -4,8 +4,8 @@ import math
 from dataclasses import dataclass
 
 from sender_proc.flow import FlowLimits
-from supervisor.child import ChildSpec
 from uplink_frame.batch import MAX_BATCH
+from uplink_runtime.child import ChildSpec
 
 COMPLETE_BACKOFF_MAX_MS = 1000
 

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 from sender_proc.pending import Pending
 from sender_proc.window import DelayWindow
-from supervisor.histogram import Histogram
 from uplink_frame import Frame
 from uplink_frame.finish import Fate
+from uplink_runtime.histogram import Histogram
 
 COUNTERS = (
     "received",

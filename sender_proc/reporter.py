@@ -17,9 +17,9 @@ from typing import Any
 import zmq
 
 from sender_proc.config import SenderConfig
-from supervisor import curve
 from uplink_frame import Frame
 from uplink_frame.finish import Fate, Report, encode, finish_endpoint, ranges
+from uplink_runtime import curve
 
 _CHUNK = 512  # ranges per message, half the limit capture accepts
 _HWM = 1000  # reports are small: a burst of acks while catching up fits

@@ -18,17 +18,17 @@ from sender_proc.config import SenderConfig
 from sender_proc.flow import FlowControl
 from sender_proc.link import Link
 from sender_proc.reporter import Reporter
-from supervisor import curve
-from supervisor.child import (
+from uplink_frame import Frame, FrameError, decode
+from uplink_frame.batch import to_batch
+from uplink_frame.finish import BEAT_S
+from uplink_runtime import curve
+from uplink_runtime.child import (
     EXIT_CRASH,
     EXIT_OK,
     Heartbeat,
     load_config,
     start_child,
 )
-from uplink_frame import Frame, FrameError, decode
-from uplink_frame.batch import to_batch
-from uplink_frame.finish import BEAT_S
 
 logger = logging.getLogger(__name__)
 _DRAIN_IDLE_S = 0.2  # nothing routes to us any more: a pipe empty this long is drained

@@ -22,8 +22,8 @@ from typing import IO, Any
 import zmq
 
 from supervisor.intake import MAX_CONTROL_BYTES, MAX_HEARTBEAT_BYTES
-from supervisor.logfmt import child_line
 from supervisor.rundir import RunDir
+from uplink_runtime.logfmt import child_line
 
 logger = logging.getLogger(__name__)
 _MAX_LINE = 8192

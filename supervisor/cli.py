@@ -10,15 +10,16 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from supervisor import logfmt
-from supervisor.checkconfig import check_config
-from supervisor.child import EXIT_CONFIG
-from supervisor.config import PARSERS, ConfigError, Options, build, load_toml
-from supervisor.control import ControlError, format_status, request
-from supervisor.curve import make_keys
-from supervisor.devices import list_devices
-from supervisor.flaghelp import flag_help
-from supervisor.opsconfig import OPS_SWITCHES
+from supervisor.config.check import check_config
+from supervisor.config.flaghelp import flag_help
+from supervisor.config.ops import OPS_SWITCHES
+from supervisor.config.options import PARSERS, Options, build, load_toml
+from supervisor.ops.control import ControlError, format_status, request
+from supervisor.ops.devices import list_devices
+from uplink_runtime import logfmt
+from uplink_runtime.child import EXIT_CONFIG
+from uplink_runtime.curve import make_keys
+from uplink_runtime.errors import ConfigError
 
 EXIT_NO_SUPERVISOR = 1
 

@@ -24,9 +24,9 @@ from collections import deque
 from enum import StrEnum
 from typing import Any
 
-from supervisor.child import decode_heartbeat
-from supervisor.histogram import MAX_BUCKET
-from supervisor.stats import Stats
+from supervisor.ops.stats import Stats
+from uplink_runtime.child import decode_heartbeat
+from uplink_runtime.histogram import MAX_BUCKET
 
 logger = logging.getLogger(__name__)
 MAX_CONTROL_BYTES = 4096

@@ -13,16 +13,16 @@ from typing import Any
 from capture_proc.config import CaptureConfig
 from receiver.config import ReceiverConfig
 from sender_proc.config import SenderConfig
-from supervisor.auth import load_token
-from supervisor.child import ChildSpec
-from supervisor.config import Options
-from supervisor.opsconfig import connect_address
+from supervisor.config.ops import connect_address
+from supervisor.config.options import Options
+from supervisor.ops.stats import Stats
 from supervisor.process import Child
 from supervisor.restart import Intensity
 from supervisor.rundir import RunDir
 from supervisor.runtoken import write_run_token
-from supervisor.stats import Stats
 from uplink_frame.format import MAX_EPOCH
+from uplink_runtime.auth import load_token
+from uplink_runtime.child import ChildSpec
 
 
 class Pipeline:

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from supervisor.child import save_config
-from supervisor.restart import Backoff, Intensity
+from supervisor.restart import Intensity
 from supervisor.watchdog import Health
+from uplink_runtime.backoff import Backoff
+from uplink_runtime.child import save_config
 
 logger = logging.getLogger(__name__)
 _TAIL_LINES = 20

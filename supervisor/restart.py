@@ -1,7 +1,6 @@
-"""Restart policy, in one place.
+"""Restart intensity: when a child that keeps crashing is given up on.
 
-Backoff: 0.1 s doubling to a 10 s cap, +-20 % jitter so siblings do not
-restart in lockstep, back to 0.1 s once a child has run 30 s healthy.
+The delay between restarts is uplink_runtime.backoff.Backoff.
 Intensity (Erlang/OTP's intensity/period): more than ``max_restarts`` crash
 restarts within ``window_s`` marks the child failed, and the supervisor gives
 up rather than spin. Planned recycles (memory cap, ``supervisor restart``)
@@ -10,25 +9,8 @@ are not crashes and do not count.
 
 from __future__ import annotations
 
-import random
 from collections import deque
 from dataclasses import dataclass, field
-
-
-@dataclass
-class Backoff:
-    initial_s: float = 0.1
-    cap_s: float = 10.0
-    healthy_after_s: float = 30.0
-    _next_s: float = 0.0
-
-    def delay(self, ran_for_s: float) -> float:
-        """Delay before restarting a child that ran for ``ran_for_s`` seconds."""
-        if ran_for_s >= self.healthy_after_s or self._next_s == 0.0:
-            self._next_s = self.initial_s
-        delay = self._next_s * random.uniform(0.8, 1.2)
-        self._next_s = min(self._next_s * 2, self.cap_s)
-        return min(delay, self.cap_s)
 
 
 @dataclass

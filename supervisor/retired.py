@@ -14,8 +14,8 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
+from supervisor.ops.stats import ProcessStats
 from supervisor.process import Child
-from supervisor.stats import ProcessStats
 
 HISTORY = 50
 SETTLE_S = 1.0

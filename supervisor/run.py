@@ -15,24 +15,25 @@ from typing import Any
 import zmq
 
 from capture_proc.sources import SourceError, open_source
-from supervisor import report
 from supervisor.channels import Channels
-from supervisor.child import EXIT_CONFIG
-from supervisor.config import MAX_SENDERS, ConfigError, Options
-from supervisor.devices import check_mic
+from supervisor.config.options import MAX_SENDERS, Options
 from supervisor.intake import BadRequest, Intake
-from supervisor.liveview import LiveView
-from supervisor.metrics import Metrics
+from supervisor.ops import report
+from supervisor.ops.devices import check_mic
+from supervisor.ops.liveview import LiveView
+from supervisor.ops.metrics import Metrics
+from supervisor.ops.stats import Stats
+from supervisor.ops.status import row
 from supervisor.outcome import EXIT_UNDELIVERED, LinkWatch
 from supervisor.pipeline import Pipeline
 from supervisor.process import Child, describe_exit
 from supervisor.recycle import Recycler
 from supervisor.retired import Kept, Retired
 from supervisor.rundir import RunDir
-from supervisor.safefile import write_atomic
-from supervisor.stats import Stats
-from supervisor.status import row
 from supervisor.watchdog import Limits, verdict
+from uplink_runtime.child import EXIT_CONFIG
+from uplink_runtime.errors import ConfigError
+from uplink_runtime.safefile import write_atomic
 
 logger = logging.getLogger(__name__)
 _TICK_MS = 100

@@ -16,7 +16,7 @@ import re
 import stat
 from pathlib import Path
 
-from supervisor.config import ConfigError
+from uplink_runtime.errors import ConfigError
 
 _IPC_MAX = 107  # sun_path limit, less the terminating NUL
 _STREAM = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # as config's stream ids

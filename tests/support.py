@@ -89,7 +89,7 @@ def run_status(run_dir: Path) -> dict[str, Any]:
 
 def live_status(run_dir: Path) -> dict[str, Any]:
     """The running supervisor's status over its control socket ({} if it is not up)."""
-    from supervisor.control import ControlError, request
+    from supervisor.ops.control import ControlError, request
 
     try:
         return request(str(run_dir), {"cmd": "status"})

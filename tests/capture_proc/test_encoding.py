@@ -14,11 +14,11 @@ import pytest
 import zmq
 
 from capture_proc.config import CaptureConfig
-from supervisor.child import ChildSpec, save_config
 from tests.opus_support import NO_OPUSLIB, OPUSLIB_HINT, env_without
 from tests.support import Procs, expected_tone
 from uplink_frame import decode
 from uplink_frame.codec import decoder_for
+from uplink_runtime.child import ChildSpec, save_config
 
 FRAMES = 25
 

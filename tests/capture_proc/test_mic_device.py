@@ -18,9 +18,9 @@ import zmq
 from capture_proc.config import CaptureConfig
 from capture_proc.mic import Device, check_format
 from capture_proc.sources import SourceError
-from supervisor.child import ChildSpec, decode_heartbeat, save_config
 from tests.capture_proc.conftest import Pulse
 from tests.support import Procs, poll_for
+from uplink_runtime.child import ChildSpec, decode_heartbeat, save_config
 
 
 class Capture:

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from receiver.guard import Guard, Rejected
-from supervisor.child import decode_heartbeat
-from supervisor.stats import Stats
+from supervisor.ops.stats import Stats
 from tests.support import expected_tone
 from uplink_frame import Frame, FrameError, decode, encode, from_dict
+from uplink_runtime.child import decode_heartbeat
 
 FUZZ = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "400")),

@@ -12,12 +12,12 @@ import socketio
 
 from sender_proc import connect_opts
 from sender_proc.connect_opts import ConnectOpts, tls_context
-from supervisor.auth import load_token
-from supervisor.config import ConfigError
 from tests.certs import make_ca, make_pki
 from tests.receiver.test_receiver import tone_frame
 from tests.receivers import start_receiver, stop_receiver
 from tests.support import Procs
+from uplink_runtime.auth import load_token
+from uplink_runtime.errors import ConfigError
 
 TOKEN = "s3cret-token-0123456789"
 

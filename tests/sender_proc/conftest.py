@@ -14,8 +14,8 @@ import pytest
 import zmq
 
 from sender_proc.config import SenderConfig
-from supervisor.child import ChildSpec, decode_heartbeat, save_config
 from tests.support import Procs, poll_for
+from uplink_runtime.child import ChildSpec, decode_heartbeat, save_config
 
 
 class LoneSender:

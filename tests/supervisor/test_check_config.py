@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.config import PARSERS, Options
+from supervisor.config.options import PARSERS, Options
 from tests.support import REPO, supervisor_cmd
 
 

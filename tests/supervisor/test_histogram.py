@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from supervisor.histogram import Histogram
+from uplink_runtime.histogram import Histogram
 
 
 def exact(values: list[float], p: float) -> float:

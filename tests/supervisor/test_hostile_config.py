@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from supervisor.config import MAX_STREAMS
+from supervisor.config.options import MAX_STREAMS
 from tests.support import supervisor_cmd
 
 

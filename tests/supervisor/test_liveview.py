@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyte
 
-from supervisor.liveview import fit
+from supervisor.ops.liveview import fit
 from tests.support import Procs, poll_for, supervisor_cmd
 
 COLUMNS, LINES = 60, 300  # tall: nothing scrolls off, every line stays to be checked

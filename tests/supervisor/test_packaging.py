@@ -10,7 +10,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from supervisor.config import PARSERS
+from supervisor.config.options import PARSERS
 from tests.support import REPO, supervisor_cmd
 
 PACKAGES = ("uplink_frame", "capture_proc", "sender_proc", "supervisor", "receiver")

@@ -7,7 +7,7 @@ import sys
 
 PROGRAM = """
 import os, resource
-from supervisor.child import rss_mb
+from uplink_runtime.child import rss_mb
 resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 first = rss_mb()  # the first heartbeat, at start
 held = []

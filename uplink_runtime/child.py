@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 import msgpack
 import zmq
 
-from supervisor import logfmt
-from supervisor.safefile import write_atomic
+from uplink_runtime import logfmt
+from uplink_runtime.safefile import write_atomic
 
 logger = logging.getLogger(__name__)
 

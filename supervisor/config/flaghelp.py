@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from supervisor.config import Options
+from supervisor.config.options import Options
 
 MEANING = {
     "source": "tone[:HZ], file:PATH.wav or mic[:DEVICE]",

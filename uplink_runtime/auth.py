@@ -13,8 +13,8 @@ import logging
 import os
 import stat
 
-from supervisor.config import ConfigError
-from supervisor.safefile import open_regular
+from uplink_runtime.errors import ConfigError
+from uplink_runtime.safefile import open_regular
 
 logger = logging.getLogger(__name__)
 TOKEN_ENV = "AUDIO_UPLINK_TOKEN"

@@ -12,8 +12,9 @@ import subprocess
 import sys
 from typing import Any
 
-from supervisor.config import ConfigError, Options
+from supervisor.config.options import Options
 from supervisor.process import describe_exit
+from uplink_runtime.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

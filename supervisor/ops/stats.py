@@ -6,7 +6,7 @@ from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from supervisor.histogram import Histogram
+from uplink_runtime.histogram import Histogram
 
 _KEEP_SNAPSHOTS = 8  # a late final heartbeat of a replaced pid still lands on its own entry
 

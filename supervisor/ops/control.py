@@ -12,8 +12,8 @@ from typing import Any
 
 import zmq
 
-from supervisor.config import ConfigError
 from supervisor.rundir import RunDir, is_locked
+from uplink_runtime.errors import ConfigError
 
 _TIMEOUT_MS = 5000
 

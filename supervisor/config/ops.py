@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from supervisor.safefile import open_regular
 from uplink_frame import MAX_MESSAGE_BYTES
+from uplink_runtime.safefile import open_regular
 
 MIN_MESSAGE_BYTES = 4096
 _HOST_PORT = re.compile(r"(?:(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):)?(?P<port>\d{1,5})")
@@ -77,7 +77,7 @@ def combination_problem(options: Any) -> str | None:
             "unauthenticated and in clear; it needs CURVE keys: set curve_dir "
             "(make them with: supervisor curve-keys DIR)"
         )
-    from supervisor.curve import missing_files
+    from uplink_runtime.curve import missing_files
 
     if missing := missing_files(options.curve_dir):
         return f"curve_dir = {options.curve_dir!r}: missing {', '.join(missing)}"

@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from supervisor.ops.stats import Stats
 from supervisor.process import Child
-from supervisor.safefile import write_atomic
-from supervisor.stats import Stats
+from uplink_runtime.safefile import write_atomic
 
 # capture knows each frame's fate (docs/delivery.md): the senders report it
 # over the back-channel, so a killed sender's lost heartbeat costs nothing here

@@ -18,6 +18,8 @@ import zmq
 import zmq.auth
 from zmq.auth.thread import ThreadAuthenticator
 
+from uplink_runtime.errors import ConfigError
+
 logger = logging.getLogger(__name__)
 SERVER, CLIENT = "capture", "sender"
 CLIENTS_DIR = "senders"  # public keys of the senders the capture admits
@@ -45,8 +47,6 @@ def _fresh_directory(root: Path) -> None:
     pyzmq writes the key files with a plain open(), which would follow a link
     planted in a directory someone else can write to.
     """
-    from supervisor.config import ConfigError
-
     try:
         root.mkdir(mode=0o700, parents=True)
         return

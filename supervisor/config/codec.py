@@ -8,7 +8,7 @@ from uplink_frame import opus_packet
 from uplink_frame.codec import CodecUnavailable, load_opuslib
 
 if TYPE_CHECKING:
-    from supervisor.config import Options
+    from supervisor.config.options import Options
 
 MIN_BITRATE, MAX_BITRATE = 6000, 510_000  # what libopus accepts
 

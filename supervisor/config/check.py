@@ -12,9 +12,10 @@ import json
 import sys
 from typing import Any
 
-from supervisor.auth import TOKEN_ENV, load_token
-from supervisor.child import EXIT_CONFIG
-from supervisor.config import PARSERS, ConfigError, Options, build, load_toml, refusal, shown
+from supervisor.config.options import PARSERS, Options, build, load_toml, refusal, shown
+from uplink_runtime.auth import TOKEN_ENV, load_token
+from uplink_runtime.child import EXIT_CONFIG
+from uplink_runtime.errors import ConfigError
 
 
 def problems(file_values: dict[str, Any]) -> list[str]:

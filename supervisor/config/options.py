@@ -19,16 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from supervisor import codec_options
-from supervisor.opsconfig import OPS_PARSERS, combination_problem
-from supervisor.safefile import read_regular
+from supervisor.config import codec as codec_options
+from supervisor.config.ops import OPS_PARSERS, combination_problem
 from uplink_frame import MAX_MESSAGE_BYTES, FrameError, frame_bytes
+from uplink_runtime.errors import ConfigError
+from uplink_runtime.safefile import read_regular
 
 COMPLETE_BUFFER_MS = 10_000  # buffer_ms when delivery = "complete" and none is given
-
-
-class ConfigError(ValueError):
-    """A bad key or value; the message is the one line the user sees."""
 
 
 @dataclass(frozen=True)

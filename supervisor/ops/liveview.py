@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any, TextIO
 
-from supervisor.control import format_status
+from supervisor.ops.control import format_status
 
 _ERASE_TO_END = "\x1b[J"
 

@@ -22,12 +22,12 @@ from prometheus_client.core import (
     Metric,
 )
 
-from supervisor import report
-from supervisor.config import ConfigError
-from supervisor.histogram import Histogram, bucket_ms
-from supervisor.opsconfig import split_host_port
+from supervisor.config.ops import split_host_port
+from supervisor.ops import report
+from supervisor.ops.stats import Stats
 from supervisor.process import Child
-from supervisor.stats import Stats
+from uplink_runtime.errors import ConfigError
+from uplink_runtime.histogram import Histogram, bucket_ms
 
 logger = logging.getLogger(__name__)
 _REFRESH_S = 1.0

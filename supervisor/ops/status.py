@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from supervisor.ops.stats import Stats
 from supervisor.process import Child
-from supervisor.stats import Stats
 
 _IN_OUT = {"capture": ("captured", "sent"), "sender": ("received", "acked")}
 

@@ -1,0 +1,1 @@
+"""Configuration: the option tables, their parsers and defaults, check-config, start --help."""

@@ -1,0 +1,1 @@
+"""Operations on a running supervisor: status, control, metrics, the report, stats and devices."""

@@ -1,0 +1,2 @@
+"""What every child process runs: start-up and heartbeats, logging, tokens, CURVE,
+histograms, backoff and the configuration error."""
