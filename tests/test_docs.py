@@ -108,3 +108,29 @@ def test_every_benchmark_names_its_command_and_machine() -> None:
         named = f"bench/{bench.name}"
         helper = bench.stem == "hostile_attacks"  # the attacks bench/hostile.py runs, no table
         assert named in text or helper, f"docs/benchmarks.md does not show what {named} prints"
+
+
+def layout_rows() -> dict[str, str]:
+    """The README's Layout table: path -> its job cell."""
+    table = README.read_text().split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([\w/]+/)` \| (.*) \|$", table, re.M)
+    return dict(rows)
+
+
+def test_layout_is_the_map() -> None:
+    """Every package has a row, and a package's row names exactly its modules."""
+    rows = layout_rows()
+    packages = {f"{p.parent.relative_to(REPO)}/" for p in REPO.glob("*/__init__.py")}
+    packages |= {f"{p.parent.relative_to(REPO)}/" for p in REPO.glob("supervisor/*/__init__.py")}
+    packages.discard("tests/")
+    assert packages, "no packages found"
+    for folder in sorted(packages | {"bench/", "scripts/", "docs/", "tests/"}):
+        assert folder in rows, f"README's Layout table has no row for {folder}"
+    for folder in sorted(packages | {"scripts/"}):
+        named = set(re.findall(r"`(\w+\.(?:py|sh))`", rows[folder]))
+        files = {f.name for f in (REPO / folder).iterdir() if f.suffix in (".py", ".sh")}
+        files -= {"__init__.py", "__main__.py"}
+        assert named == files, (
+            f"README's Layout row for {folder}: not there {sorted(named - files)}, "
+            f"not named {sorted(files - named)}"
+        )
