@@ -30,7 +30,7 @@ class ReceiverConfig:
     auth_token_file: str | None = None
     cert_file: str | None = None  # both set: serve TLS
     key_file: str | None = None
-    # hostile peers (README "Security"; receiver/limits.py, uplink_frame/attachments.py)
+    # hostile peers (docs/operations.md "Security"; receiver/limits.py, uplink_frame/attachments.py)
     max_sessions: int = 256  # Engine.IO sessions, capped by RLIMIT_NOFILE less a reserve
     max_sessions_per_peer: int = 64  # from one address (every local sender is 127.0.0.1)
     session_rate: float = 20.0  # new sessions a second from one address (burst: per-peer cap)

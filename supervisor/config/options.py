@@ -137,7 +137,7 @@ def _url(value: Any) -> str:
 
 
 MAX_SENDERS = 32
-MAX_STREAMS = 32  # one capture interpreter each; 2 cores saturate near 32 (README, Scaling out)
+MAX_STREAMS = 32  # one capture interpreter each; 2 cores saturate near 32 (docs/benchmarks.md)
 MAX_CONFIG_BYTES = 1 << 20
 _SOURCE = _text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]")
 _STREAM_ID = _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "1-64 characters of [A-Za-z0-9_.-]")
