@@ -22,7 +22,7 @@ from prometheus_client.core import (
     Metric,
 )
 
-from supervisor import report
+from supervisor import levels, report
 from supervisor.config import ConfigError
 from supervisor.histogram import Histogram, bucket_ms
 from supervisor.opsconfig import split_host_port
@@ -111,6 +111,7 @@ def families(stats: Stats, children: list[Child], uptime_s: float) -> Iterator[M
         "audio_uplink_bad_frames", "Malformed frames senders got", totals["frames"]["bad"]
     )
     yield _latency(stats.latency())
+    yield from levels.metrics(stats, children)
 
 
 def _link_failures(stats: Stats) -> Iterator[Metric]:
