@@ -16,8 +16,8 @@ The alarms (docs/levels.md):
 
 What capture ships in its heartbeats (checked by supervisor/intake.py):
 
-- info ``rms_db`` and ``peak_db``: the last whole second; ``alarms``: the
-  raised ones, sorted; ``stream``: the stream's id;
+- info ``rms_db`` and ``peak_db``: the last whole second (absent before
+  the first); ``alarms``: the raised ones, sorted; ``stream``: the stream's id;
 - counters ``alarm.<kind>``: times raised; ``level.rms_db.<N>`` and
   ``level.peak_db.<N>``: seconds whose level rounds to N dBFS (N even), a
   histogram of at most 61 keys each that the supervisor sums across restarts.
@@ -138,8 +138,8 @@ class LevelMeter:
     samples_per_s: int  # rate * channels: a second of interleaved samples
     raised: dict[Alarm, int] = field(default_factory=dict)  # alarm -> audio sample it rose at
     counters: dict[str, int] = field(default_factory=dict)
-    rms_db: float = FLOOR_DB  # of the last whole second
-    peak_db: float = FLOOR_DB
+    rms_db: float | None = None  # of the last whole second; None before the first
+    peak_db: float | None = None
     _now: int = 0  # samples of audio seen
     _silent_since: int | None = None
     _second: FrameLevel = FrameLevel(0, 0.0, 0.0, 0)  # the second being gathered
@@ -160,11 +160,10 @@ class LevelMeter:
         return changes
 
     def info(self) -> dict[str, Any]:
-        return {
-            "rms_db": round(self.rms_db, 1),
-            "peak_db": round(self.peak_db, 1),
-            "alarms": sorted(self.raised),
-        }
+        info: dict[str, Any] = {"alarms": sorted(self.raised)}
+        if self.rms_db is not None and self.peak_db is not None:
+            info |= {"rms_db": round(self.rms_db, 1), "peak_db": round(self.peak_db, 1)}
+        return info
 
     def _silence(self, frame: FrameLevel) -> list[Change]:
         if frame.rms_db < self.silence_db:
