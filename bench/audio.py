@@ -42,7 +42,8 @@ from capture_proc.levels import LevelMeter  # noqa: E402
 from tests.capture_proc.alarm_run import AlarmLog, square_wav, tone_wav  # noqa: E402
 from tests.capture_proc.conftest import SINK, Pulse  # noqa: E402
 
-EVENTS = ("silent raised, past silence_alarm_s", "silent cleared", "clipping raised", "clipping cleared")
+SILENT_RAISED = "silent raised, past silence_alarm_s"
+EVENTS = (SILENT_RAISED, "silent cleared", "clipping raised", "clipping cleared")
 
 
 def meter_cost_us(frames: int = 20_000) -> float:
@@ -89,7 +90,7 @@ class _Scene:
         start, end = self.play(self.tone)
         out["silent cleared"] = self.log.wait("alarm silent cleared", start)[0] - start
         raised = self.log.wait("alarm silent raised", end)[0]
-        out["silent raised, past silence_alarm_s"] = raised - end - self.alarm_s
+        out[SILENT_RAISED] = raised - end - self.alarm_s
         start, end = self.play(self.square)
         out["clipping raised"] = self.log.wait("alarm clipping raised", start)[0] - start
         out["clipping cleared"] = self.log.wait("alarm clipping cleared", end)[0] - end
