@@ -66,7 +66,7 @@ def summary_lines(levels: dict[str, dict[str, Any]]) -> list[str]:
         return " / ".join("-" if v is None else str(v) for v in d.values())
 
     return [
-        f"  levels {stream} (min / median / max dBFS, {s['seconds']} s): "
+        f"  levels {stream} ({s['seconds']} s; min / median / max, dBFS to 2 dB): "
         f"RMS {cell(s['rms_db'])}, peak {cell(s['peak_db'])}; alarms raised: "
         + ", ".join(f"{k} {n}" for k, n in s["alarms_raised"].items())
         for stream, s in levels.items()
