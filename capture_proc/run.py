@@ -102,10 +102,10 @@ class _Loop:
             self.publisher.beat(self.heartbeat, info, extra=source.counters)
 
     def _publish(self, seq: int, t_capture: float, audio: bytes) -> None:
-        for change in self.publisher.meter.add(audio):
+        self.publisher.publish(self.maker.make(seq, t_capture, audio))
+        for change in self.publisher.meter.add(audio):  # after the frame is on its way
             # decided and logged here, where the samples are: the supervisor only exports
             logger.warning("capture %s: %s", self.config.stream, change.describe())
-        self.publisher.publish(self.maker.make(seq, t_capture, audio))
         self.next_seq = seq + 1
         if self.publisher.counters["captured"] == 1:  # the supervisor times recoveries by this
             self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq}, force=True)
