@@ -65,6 +65,8 @@ class Options:
     delivery: str = "live"
     acks: bool = True
     batch_ms: int = 0
+    silence_db: float = -60.0
+    silence_alarm_s: float = 10.0
     # operations and security; parsers in supervisor/opsconfig.py
     auth_token_file: str | None = None
     ca_file: str | None = None
@@ -199,6 +201,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "delivery": _text("live|complete", "live or complete"),
     "acks": _bool,
     "batch_ms": _int(0, 1000),
+    "silence_db": _float(-119, 0),  # above capture_proc.levels.FLOOR_DB: silence can be below it
+    "silence_alarm_s": _float(0.1, 86_400),
 }
 PARSERS.update(OPS_PARSERS)
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
