@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from uplink_frame.ratelog import RateLog
 
 logger = logging.getLogger(__name__)
 PENDING, NEW = "0", ">"  # XREADGROUP ids: this consumer's unacked entries, then new ones
+_LAGS = 4096  # recent lags kept for stats.json's lag_ms_p99
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class ConsumerConfig:
     consumer: str = "wav"  # the same name after a restart: its pending entries are its own
     batch: int = 256  # entries read at once per stream
     block_ms: int = 200
-    scan_s: float = 1.0
+    scan_s: float = 0.25  # a new stream key waits at most this (plus a read) to be found
     max_streams: int = 64
     idle_stream_s: float = 60.0
     max_message_bytes: int = MAX_MESSAGE_BYTES
@@ -71,6 +73,7 @@ class Consumer:
         self.counts = dict.fromkeys(kinds, 0)
         self._rate = RateLog(logger)
         self._scanned = 0.0
+        self._lags: deque[int] = deque(maxlen=_LAGS)
 
     async def start(self) -> None:
         try:
@@ -146,9 +149,13 @@ class Consumer:
             return
         lag_ms = int((now - frame.t_ready) * 1000)
         self.counts["lag_ms_max"] = max(self.counts["lag_ms_max"], lag_ms)
+        self._lags.append(lag_ms)
 
     def stats(self) -> dict[str, Any]:
-        return {**self.counts, **self.streams.counts, "streams": self.streams.stats()}
+        lags = sorted(self._lags)
+        p99 = lags[int(len(lags) * 0.99)] if lags else 0  # of the last _LAGS entries written
+        counts = {**self.counts, "lag_ms_p99": p99, **self.streams.counts}
+        return {**counts, "streams": self.streams.stats()}
 
     async def close(self) -> None:
         self.streams.close()
