@@ -198,6 +198,14 @@ class Services:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
+def script_usec(services: Services) -> float:
+    """Microseconds Redis spent per call of the append script (one frame per call here)."""
+    for line in services.cli("info", "commandstats").splitlines():
+        if line.startswith("cmdstat_evalsha:"):
+            return float(line.split("usec_per_call=")[1].split(",")[0])
+    return float("nan")
+
+
 def throughput(urls: list[str], args: argparse.Namespace) -> float:
     loads = [Load(urls[i % len(urls)], [f"tp{i}"], args.seconds, False, args.window)
              for i in range(args.conns)]  # fmt: skip
@@ -329,9 +337,11 @@ def main() -> None:
     services = Services()
     try:
         version = services.cli("info", "server").split("redis_version:")[1].split()[0]
-        print(f"machine: {machine()}; redis-server {version}")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"machine: {machine()}; redis-server {version}; load average {load}")
         first = services.receiver(1)
         one = throughput([first], args)
+        usec = script_usec(services)
         services.flush()
         two = throughput([first, services.receiver(2)], args)
         services.flush()
@@ -342,6 +352,7 @@ def main() -> None:
     rows = [
         ("frames/s into Redis, 1 receiver process", f"{one:,.0f}"),
         ("frames/s into Redis, 2 receiver processes", f"{two:,.0f}"),
+        ("Redis time per stored frame (the append script)", f"{usec:.1f} us"),
         ("real-time 16 kHz mono streams, 1 receiver, p99 capture-to-ack <= 50 ms",
          str(best["streams"])),
         ("  p99 capture-to-ack at that load", f"{best.get('p99', float('nan')):.1f} ms"),
