@@ -178,6 +178,7 @@ class RedisSink:
             self.down = True
             self._rate.hit("down", "receiver %d: Redis write failed: %s", os.getpid(), exc)
             raise SinkDown(f"Redis: {exc}") from None
+        self.down = False
         row = self.per_stream.setdefault(stream, {"frames": 0, "duplicates": 0})
         row["frames"] += len(frames) - dup
         row["duplicates"] += dup
