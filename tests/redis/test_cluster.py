@@ -96,10 +96,10 @@ def consumed(url: str) -> bool:
     """The group has read every entry and acked every one it read."""
     client = redis.Redis.from_url(url)
     try:
-        (group,) = client.xinfo_groups(stream_key("main"))
+        groups = client.xinfo_groups(stream_key("main"))
     finally:
         client.close()
-    return bool(group["lag"] == 0 and group["pending"] == 0)
+    return len(groups) == 1 and groups[0]["lag"] == 0 and groups[0]["pending"] == 0
 
 
 def stop(proc: subprocess.Popen[str], out: Path) -> dict[str, Any]:

@@ -63,3 +63,28 @@ def test_the_consumer_without_redis_is_one_line_and_exit_2(tmp_path: Path) -> No
     assert result.returncode == 2
     assert result.stderr.startswith("consumer: cannot reach Redis at redis://127.0.0.1:")
     assert result.stderr.count("\n") == 1, result.stderr
+
+
+async def _store_with_junk(url: str) -> None:
+    sink = RedisSink(url, 300, 64, 60)
+    try:
+        await sink.write([tone_frame(seq) for seq in range(5)])
+        await sink.redis.xadd(stream_key("main"), {"seq": "5", "audio": b"\x00" * 7})
+        await sink.redis.xadd(stream_key("main"), {"junk": "x" * 1000})
+        await sink.write([tone_frame(seq) for seq in range(5, 10)])
+    finally:
+        await sink.close()
+
+
+def test_an_entry_that_is_not_a_frame_is_counted_acked_and_skipped(
+    procs: Procs, tmp_path: Path, redis_server: RedisServer
+) -> None:
+    asyncio.run(_store_with_junk(redis_server.url))
+    wav = tmp_path / "wav"
+    consumer = start_consumer(procs, redis_server.url, wav)
+    poll_for(lambda: consumed(redis_server.url), 60)  # the junk is acked too
+    consumer.send_signal(signal.SIGTERM)
+    consumer.wait(timeout=20)
+    stats = json.loads((wav / "stats.json").read_text())
+    assert stats["bad_entries"] == 2 and stats["entries"] == 12
+    assert read_wav(wav / "main.wav")[1] == expected_tone(10)
