@@ -18,6 +18,8 @@ class ReceiverConfig:
     host: str = "127.0.0.1"
     port: int = 0
     event: str = "audio_data"
+    sink: str = ""  # "" or wav:DIR: WAV files in out_dir; redis://HOST:PORT/DB (receiver/sinks.py)
+    retain_s: float = 300.0  # audio a Redis stream key keeps (receiver/redis_sink.py)
     max_streams: int = 64
     max_message_bytes: int = MAX_MESSAGE_BYTES
     max_gap_fill_s: float = 10.0  # receiver/sink.py: what one frame may make it write
