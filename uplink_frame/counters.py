@@ -47,6 +47,9 @@ class SenderCounter(StrEnum):
 
 
 CONNECT_FAILED = "connect_failed."  # + the kind: a sender's failed connects, by kind
+# a capture's levels (uplink_runtime/levels.py): raises by alarm, and seconds by level
+ALARM = "alarm."  # + the alarm
+LEVEL = "level."  # + the kind and the level rounded to an even dB: level.rms_db.-20
 
 
 class CaptureCounter(StrEnum):
@@ -81,6 +84,7 @@ class ReceiverCounter(StrEnum):
     FRAMES = "frames"
     BAD_FRAME = "bad_frame"
     CLIENTS = "clients"
+    REFUSED_SINK_DOWN = "refused_sink_down"  # a connect while the sink (Redis) is down
     MISSING = "missing"
     DUPLICATES = "duplicates"
     OUT_OF_ORDER = "out_of_order"

@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 COMPLETE_BUFFER_MS = 10_000  # buffer_ms when delivery = "complete" and none is given
 MAX_SENDERS = 32
-MAX_STREAMS = 32  # one capture interpreter each; 2 cores saturate near 32 (README, Scaling out)
+MAX_STREAMS = 32  # one capture interpreter each; 2 cores saturate near 32 (docs/benchmarks.md)
 MIN_MESSAGE_BYTES = 4096
 _MB = p.number(16, 1 << 20)
 
@@ -75,7 +75,9 @@ def key(
 
 @dataclass(frozen=True)
 class Options:
-    source: str = key("tone", p.SOURCE, "tone[:HZ], file:PATH.wav or mic[:DEVICE]", "see Sources")
+    source: str = key(
+        "tone", p.SOURCE, "tone[:HZ], file:PATH.wav or mic[:DEVICE]", "see [Sources](#sources)"
+    )
     server: str | None = key(
         None,
         p.url,
@@ -89,7 +91,7 @@ class Options:
         p.streams(MAX_STREAMS),
         "[[streams]] tables",
         f"1-{MAX_STREAMS} `[[streams]]` tables (file only), each exactly `id` and `source`: one "
-        "capture process each (2 cores saturate near 32, see Scaling out)",
+        "capture process each (2 cores saturate near 32, see [Scaling out](design.md#scaling-out))",
         unset="one stream from `source`/`stream`",
         flag=Flag.FILE_ONLY,
     )
@@ -101,7 +103,7 @@ class Options:
         p.integer(1, 1024),
         "unacked emits in flight at most",
         "unacked emits in flight at most; the sender sizes its window from ack round trips "
-        "within `1..window` (see [Flow control](#flow-control))",
+        "within `1..window` (see [Flow control](design.md#flow-control))",
     )
     max_latency_ms: int = key(
         500,
@@ -120,7 +122,7 @@ class Options:
         1,
         p.integer(1, MAX_SENDERS),
         f"sender processes, 1-{MAX_SENDERS}",
-        f"sender processes, 1-{MAX_SENDERS} (see Scaling out)",
+        f"sender processes, 1-{MAX_SENDERS} (see [Scaling out](design.md#scaling-out))",
     )
     event: str = key(
         "audio_data",
@@ -140,6 +142,7 @@ class Options:
         None,
         p.PATH,
         "private runtime directory",
+        "private runtime directory; see [The run directory](operations.md#the-run-directory)",
         unset="$XDG_RUNTIME_DIR/audio-uplink-UID, else /tmp/audio-uplink-UID",
     )
     pace: bool = key(
@@ -183,19 +186,19 @@ class Options:
         "pcm",
         p.text("pcm|opus", "pcm or opus"),
         "pcm or opus",
-        "`pcm` or `opus`; see [Opus](#opus)",
+        "`pcm` or `opus`; see [Opus](opus.md)",
     )
     bitrate: int = key(
         24000,
         p.integer(MIN_BITRATE, MAX_BITRATE),
         "Opus target bit rate, bit/s",
-        "Opus target bit rate, bit/s; see [Opus](#opus)",
+        "Opus target bit rate, bit/s; see [Opus](opus.md)",
     )
     application: str = key(
         "voip",
         p.text("voip|audio", "voip or audio"),
         "Opus application: voip or audio",
-        "Opus application: `voip` or `audio`; see [Opus](#opus)",
+        "Opus application: `voip` or `audio`; see [Opus](opus.md)",
     )
     stall_reconnect_ms: int = key(
         5000,
@@ -220,20 +223,33 @@ class Options:
         "`live`: nothing older than `max_latency_ms` is sent; `complete`: every frame younger "
         "than `buffer_ms` is delivered, oldest first, catching up faster than real time after "
         "an outage. In both, no fault loses a frame still inside the budget (see "
-        "[docs/delivery.md](docs/delivery.md))",
+        "[delivery.md](delivery.md))",
     )
     acks: bool = key(
         True,
         p.boolean,
         "false: emit without asking for acks",
         "`false`: emit without asking for acks, for servers that never ack (see "
-        "[Flow control](#flow-control))",
+        "[Flow control](design.md#flow-control))",
     )
     batch_ms: int = key(
         0,
         p.integer(0, 1000),
         "> 0: up to this much audio per emit",
         "> 0: up to this much audio (consecutive frames of one stream) per emit, at most 64 frames",
+    )
+    silence_db: float = key(
+        -60.0,
+        p.number(-119, 0),  # above uplink_runtime.levels.FLOOR_DB: silence can be below it
+        "the silent alarm's threshold, dBFS RMS (docs/levels.md)",
+        "the *silent* alarm's level: RMS below this many dBFS (see [levels](levels.md))",
+    )
+    silence_alarm_s: float = key(
+        10.0,
+        p.number(0.1, 86_400),
+        "the silent alarm is raised after this long below silence_db, s",
+        "the *silent* alarm: RMS below `silence_db` for this many seconds raises it (see "
+        "[levels](levels.md))",
     )
     # operations and security
     auth_token_file: str | None = key(
@@ -243,7 +259,7 @@ class Options:
         "file holding the token sent in the Socket.IO connect `auth` payload "
         '(`{"token": …}`). The embedded receiver then requires that token; with neither '
         "this nor `$AUDIO_UPLINK_TOKEN`, it requires a per-run token only its own senders "
-        "get. See [Security](#security)",
+        "get. See [Security](operations.md#security)",
         unset="$AUDIO_UPLINK_TOKEN if set",
     )
     ca_file: str | None = key(
@@ -273,14 +289,15 @@ class Options:
         p.host_port,
         "PORT or HOST:PORT: serve Prometheus metrics there",
         "`PORT` or `HOST:PORT`: serve Prometheus metrics at `http://HOST:PORT/metrics` (a bare "
-        "port binds 127.0.0.1); see [Metrics](#metrics)",
+        "port binds 127.0.0.1); see [Metrics](operations.md#metrics)",
         unset="off",
     )
     log_format: str = key(
         "text",
         p.choice("text", "json"),
         "text or json",
-        "`json`: one JSON object per line, for the supervisor and every child; see [Logs](#logs)",
+        "`json`: one JSON object per line, for the supervisor and every child; "
+        "see [Logs](operations.md#logs)",
     )
     capture_bind: str | None = key(
         None,
@@ -295,7 +312,7 @@ class Options:
         p.directory,
         "CURVE keys from supervisor curve-keys DIR",
         "CURVE keys from `supervisor curve-keys DIR`: capture admits only the sender keys in "
-        "`DIR/senders/`",
+        "`DIR/senders/`; see [ZeroMQ over TCP](operations.md#zeromq-over-tcp)",
         unset="none",
     )
 

@@ -6,12 +6,14 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from supervisor.ops import levels
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
 from uplink_frame.counters import CaptureCounter as C
 from uplink_frame.counters import Drop
 from uplink_frame.counters import ReceiverCounter as R
 from uplink_frame.counters import SenderCounter as S
+from uplink_runtime.levels import is_level_counter
 from uplink_runtime.roles import Role
 from uplink_runtime.safefile import write_atomic
 
@@ -61,7 +63,8 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
             "cpu_s": round(ps.cpu_s(), 3),
             "exits": list(child.exits),
         }
-    report["capture"] = capture
+    report["capture"] = {k: n for k, n in capture.items() if not is_level_counter(k)}
+    report["levels"] = levels.report(stats, children)
     report["bad_heartbeats"] = stats.bad_heartbeats
     if stats.heard(Role.RECEIVER):
         report["receiver"] = stats.role_counters(Role.RECEIVER)
@@ -92,6 +95,7 @@ def summary(report: dict[str, Any]) -> str:
             f"  receiver: frames {r.get(R.FRAMES, 0)}, missing {r.get(R.MISSING, 0)}, "
             f"duplicates {r.get(R.DUPLICATES, 0)}, out of order {r.get(R.OUT_OF_ORDER, 0)}"
         )
+    lines += levels.summary_lines(report.get("levels", {}))
     for name, error in report.get("link_errors", {}).items():
         lines.append(f"  {name}: last connect error: {error['text']}")
     for name, p in report["processes"].items():

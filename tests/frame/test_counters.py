@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from uplink_frame.counters import (
+    ALARM,
     CONNECT_FAILED,
     FINISHED,
+    LEVEL,
     LOSSES,
     REJECTED,
     SENDER_FATES,
@@ -35,6 +37,8 @@ HOME = ROOT / "uplink_frame" / "counters.py"
 DISTINCT = {name for enum in (SenderCounter, CaptureCounter) for name in enum if "." in name} | {
     CONNECT_FAILED,
     REJECTED,
+    ALARM,
+    LEVEL,
 }
 
 
