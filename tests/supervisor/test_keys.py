@@ -36,3 +36,4 @@ def test_options_is_made_of_the_declarations_only() -> None:
     assert Options() == Options(**{k.name: k.default for k in KEYS})
     for k in KEYS:
         assert k.help and k.doc and "\n" not in k.doc, k.name
+        assert k.default not in (None, ()) or k.unset, f"{k.name}: say what no value means"
