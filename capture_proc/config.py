@@ -28,6 +28,11 @@ class CaptureConfig:
     bitrate: int = 24000
     application: str = "voip"
     curve_dir: str | None = None  # tcp:// endpoint: CURVE server (supervisor/curve.py)
+    # pipe: sources (docs/audio.md): the declared raw format, None meaning the stream's
+    input_format: str = "s16le"
+    input_rate: int | None = None
+    input_channels: int | None = None
+    stdin_gone: bool = False  # an earlier capture process of this run had stdin
 
     @property
     def frame_s(self) -> float:

@@ -14,7 +14,7 @@ from capture_proc.config import CaptureConfig
 from capture_proc.encoding import FrameMaker
 from capture_proc.mic import mute_native_stderr
 from capture_proc.publisher import Publisher
-from capture_proc.sources import DeviceSource, Source, SourceError, open_source
+from capture_proc.sources import DeviceSource, PipeInput, Source, SourceError, open_source
 from supervisor.child import (
     EXIT_CONFIG,
     EXIT_CRASH,
@@ -48,7 +48,8 @@ def capture(
             loop.timed(source)
     finally:
         extra = source.counters if isinstance(source, DeviceSource) else None
-        info = {"next_seq": loop.next_seq, "ended": not stop.requested}
+        described = source.info if isinstance(source, DeviceSource) else {}
+        info = {"next_seq": loop.next_seq, "ended": not stop.requested, **described}
         publisher.drain(config.drain_ms / 1000, heartbeat, info)
         publisher.beat(heartbeat, info, final=True, extra=extra)
         publisher.close()
@@ -89,21 +90,42 @@ class _Loop:
             self.publisher.beat(self.heartbeat, {"next_seq": seq})
 
     def device(self, source: DeviceSource) -> None:
-        """Microphone: the device keeps the time; never blocks longer than half a heartbeat."""
+        """Microphone or pipe: the input keeps the time; never blocks longer than half a beat.
+
+        A pipe is read only when a frame can go out (``flow_controlled``): its
+        producer waits on the full pipe instead of frames being dropped here.
+        """
+        wait_s = self.heartbeat.interval_s / 2
+        flow = getattr(source, "flow_controlled", False)
         while not self.stop.requested:
-            got = source.next_frame(self.heartbeat.interval_s / 2)
+            got = None if flow and not self.publisher.ready(wait_s) else source.next_frame(wait_s)
             self.publisher.count_dropped("dropped.queue", source.take_dropped())
             if got is not None:
                 self._publish(self.config.seq_start + got.index, got.t_capture, got.audio)
             self.publisher.serve(0)
             info = {"next_seq": self.next_seq, **source.info}
             self.publisher.beat(self.heartbeat, info, extra=source.counters)
+            if got is None and source.ended:
+                logger.info(
+                    "capture: source %s ended after seq %d", self.config.source, self.next_seq - 1
+                )
+                break
 
     def _publish(self, seq: int, t_capture: float, audio: bytes) -> None:
         self.publisher.publish(self.maker.make(seq, t_capture, audio))
         self.next_seq = seq + 1
         if self.publisher.counters["captured"] == 1:  # the supervisor times recoveries by this
             self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq}, force=True)
+
+
+def _pipe(config: CaptureConfig) -> PipeInput:
+    return PipeInput(
+        config.input_format,
+        config.input_rate,
+        config.input_channels,
+        start_frame=config.seq_start,
+        stdin_gone=config.stdin_gone,
+    )
 
 
 def main(config_path: str) -> None:
@@ -116,7 +138,9 @@ def main(config_path: str) -> None:
         mute_native_stderr()
     try:
         maker = FrameMaker(config)
-        source = open_source(config.source, config.rate, config.channels, config.samples_per_frame)
+        source = open_source(
+            config.source, config.rate, config.channels, config.samples_per_frame, _pipe(config)
+        )
     except (SourceError, CodecUnavailable) as exc:
         print(f"capture: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)

@@ -35,7 +35,7 @@ if [ ! -e "$FLOOR/.installed-$hash" ]; then
 fi
 # show what was really installed, so a floor that pip could not honour is visible
 "$FLOOR/bin/python" -m pip freeze 2>/dev/null \
-    | grep -i -E '^(pyaudio|numpy|python-socketio|aiohttp|pyzmq|msgpack|prometheus.client)==' \
+    | grep -i -E '^(pyaudio|numpy|python-socketio|aiohttp|pyzmq|msgpack|prometheus.client|soxr)==' \
     | tr '\n' ' ' || true
 echo
 cd "$REPO"

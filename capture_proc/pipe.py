@@ -1,0 +1,112 @@
+"""``pipe:-`` and ``pipe:PATH``: raw PCM that another program writes, paced by its arrival.
+
+The input is read only while the capture loop can publish (``flow_controlled``):
+a producer faster than real time (ffmpeg decoding a file) then simply waits
+on the full pipe, and nothing is dropped here. End of file ends the stream.
+
+A FIFO is opened without blocking; before its first writer comes, poll()
+reports nothing, and it reports a hang-up only once a writer that came has
+gone, so "no data yet" and "ended" never mix. The supervisor holds a read
+end of the FIFO for the whole run, so a writer never gets a broken pipe
+while a restarted capture reopens it.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import stat
+import time
+from typing import Any
+
+from capture_proc.convert import AudioFormat
+from capture_proc.sources import Captured, SourceError
+
+STDIN_GONE = (
+    "the input on stdin went with the capture process that read it: "
+    "start the producer and the supervisor again (a FIFO, pipe:PATH, survives a capture restart)"
+)
+
+
+class PipeSource:
+    """One input frame time of raw PCM per ``next_frame``; the last partial frame is padded."""
+
+    flow_controlled = True
+
+    def __init__(self, path: str, fmt: AudioFormat, frame_s: float, start_frame: int = 0) -> None:
+        self.input_format = fmt
+        self.path = path
+        self.frame_bytes = round(fmt.rate * frame_s) * fmt.block_bytes
+        self.frame_s = frame_s
+        self.fd = _open(path)
+        self.kind = "stdin" if path == "-" else _kind(self.fd)
+        if self.kind == "file" and start_frame:  # a restarted capture goes on where it was
+            os.lseek(self.fd, start_frame * self.frame_bytes, os.SEEK_SET)
+        self._held = b""
+        self._index = 0
+        self.ended = False
+        self.counters = {"pipe_bytes": 0}
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {
+            "input": f"{self.kind} {self.path}",
+            "input_format": str(self.input_format),
+            "source_ended": self.ended,
+        }
+
+    def next_frame(self, timeout_s: float) -> Captured | None:
+        """A frame once a whole one has arrived, or at the end the padded rest."""
+        deadline = time.monotonic() + timeout_s
+        while not self.ended and len(self._held) < self.frame_bytes:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._readable(left):
+                return None
+            chunk = os.read(self.fd, self.frame_bytes - len(self._held))
+            if not chunk:
+                self.ended = True
+                break
+            self.counters["pipe_bytes"] += len(chunk)
+            self._held += chunk
+        if not self._held:
+            return None
+        audio = self._held.ljust(self.frame_bytes, b"\0")
+        self._held = b""
+        frame = Captured(self._index, time.time() - self.frame_s, audio)
+        self._index += 1
+        return frame
+
+    def _readable(self, timeout_s: float) -> bool:
+        ready, _, _ = select.select([self.fd], [], [], timeout_s)
+        return bool(ready)
+
+    def take_dropped(self) -> int:
+        return 0  # flow-controlled: the producer waits instead
+
+    def close(self) -> None:
+        if self.fd != 0:
+            os.close(self.fd)
+
+
+def _open(path: str) -> int:
+    if path == "-":
+        if os.isatty(0):
+            raise SourceError(
+                "pipe:- reads raw PCM on stdin, but stdin is a terminal: pipe "
+                "a program into it (docs/audio.md)"
+            )
+        return 0
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SourceError(f"pipe:{path}: {exc.strerror}") from None
+
+
+def _kind(fd: int) -> str:
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISREG(mode):
+        return "file"
+    os.close(fd)
+    raise SourceError("pipe:PATH must be a FIFO (mkfifo) or a regular file of raw PCM")
