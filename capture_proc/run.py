@@ -98,7 +98,7 @@ class _Loop:
         wait_s = self.heartbeat.interval_s / 2
         flow = getattr(source, "flow_controlled", False)
         while not self.stop.requested:
-            got = None if flow and not self.publisher.ready(wait_s) else source.next_frame(wait_s)
+            got = None if flow and not self._room(wait_s) else source.next_frame(wait_s)
             self.publisher.count_dropped("dropped.queue", source.take_dropped())
             if got is not None:
                 self._publish(self.config.seq_start + got.index, got.t_capture, got.audio)
@@ -110,6 +110,15 @@ class _Loop:
                     "capture: source %s ended after seq %d", self.config.source, self.next_seq - 1
                 )
                 break
+
+    def _room(self, wait_s: float) -> bool:
+        """Half the delivery budget in flight at most: a frame read now, however fast the
+        producer, goes out well before it is stale (senders report fates every beat)."""
+        in_flight = max(2, round(self.config.budget_ms / self.config.frame_ms / 2))
+        if self.publisher.retention.unfinished >= in_flight:
+            self.publisher.serve(min(wait_s, 0.005))
+            return False
+        return self.publisher.ready(wait_s)
 
     def _publish(self, seq: int, t_capture: float, audio: bytes) -> None:
         self.publisher.publish(self.maker.make(seq, t_capture, audio))

@@ -92,7 +92,9 @@ class _Device:
         self.info: dict[str, Any] = {}
         pcm = sine(HZ, 48000, FRAME_S * (max(indexes) + 1), 2)
         step = round(48000 * FRAME_S) * 4
-        self._frames = [Captured(i, 100 + i * FRAME_S, pcm[i * step : (i + 1) * step]) for i in indexes]
+        self._frames = [
+            Captured(i, 100 + i * FRAME_S, pcm[i * step : (i + 1) * step]) for i in indexes
+        ]
 
     def next_frame(self, timeout_s: float) -> Captured | None:
         if self._frames:
@@ -130,7 +132,7 @@ def test_a_gap_in_the_device_restarts_the_numbering_where_the_device_resumed() -
     indexes = [f.index for f in _drain(source)]
     assert indexes[:9] == list(range(9)) and indexes[-1] == 39
     assert all(30 <= i <= 39 for i in indexes[10:])
-    assert "converted from 48000 Hz 2 ch s16le (soxr HQ)" == source.info["converted"]
+    assert source.info["converted"] == "converted from 48000 Hz 2 ch s16le (soxr HQ)"
 
 
 def test_a_device_in_the_stream_format_passes_through_untouched() -> None:
