@@ -12,7 +12,8 @@ mkdir -p "$LOGS"
 PY="${PYTHON:-$REPO/.venv/bin/python}"
 # the tests that exercise each dependency's API: frames (msgpack, numpy), the
 # sender's link (python-socketio, aiohttp), the receiver (aiohttp's server),
-# metrics (prometheus-client), a whole pipeline refused and one delivered (pyzmq)
+# metrics (prometheus-client), a whole pipeline refused and one delivered (pyzmq),
+# the format converter (soxr)
 TESTS=(
     tests/frame/test_format.py
     tests/frame/test_batch.py
@@ -21,6 +22,7 @@ TESTS=(
     tests/receiver/test_auth_tls.py
     tests/supervisor/test_metrics.py
     tests/e2e/test_refusal.py
+    tests/capture_proc/test_convert.py
 )
 
 hash="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"

@@ -35,28 +35,9 @@ def writer(procs: Procs, out: str, seconds: float, **kwargs: Any) -> subprocess.
 def test_sox_into_stdin_arrives_as_16k_mono_and_its_end_ends_the_run(
     procs: Procs, run_dir: Path, tmp_path: Path
 ) -> None:
+    sox_args = "-n -r 48000 -c 2 -b 16 -e signed -t raw - synth 4 sine 1000 vol 0.5"
     sox = procs.start(
-        [
-            "sox",
-            "-n",
-            "-r",
-            "48000",
-            "-c",
-            "2",
-            "-b",
-            "16",
-            "-e",
-            "signed",
-            "-t",
-            "raw",
-            "-",
-            "synth",
-            "4",
-            "sine",
-            "1000",
-            "vol",
-            "0.5",
-        ],
+        ["sox", *sox_args.split()],
         stdout=subprocess.PIPE,
     )
     rec, rep = tmp_path / "rec", tmp_path / "r.json"
