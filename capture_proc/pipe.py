@@ -19,9 +19,14 @@ import stat
 import time
 from typing import Any
 
-from capture_proc.convert import AudioFormat
+from capture_proc.convert import AudioFormat, SampleFormat
 from capture_proc.sources import Captured, SourceError
 
+HEADER_S = 5.0  # a WAV header not complete by then is not one
+_RIFF_BYTES = 12  # "RIFF", size, "WAVE"
+_FMT_FIELDS = ((0, 2), (2, 4), (4, 8))  # format tag, channels, sample rate
+_EXTENSIBLE = 0xFFFE
+_WAV_SAMPLES: dict[tuple[int, int], SampleFormat] = {(1, 16): "s16le", (3, 32): "f32le"}
 STDIN_GONE = (
     "the input on stdin went with the capture process that read it: "
     "start the producer and the supervisor again (a FIFO, pipe:PATH, survives a capture restart)"
@@ -44,6 +49,7 @@ class PipeSource:
             os.lseek(self.fd, start_frame * self.frame_bytes, os.SEEK_SET)
         self._held = b""
         self._index = 0
+        self._sniffed = False  # a WAV header at the start (arecord writes one) is skipped
         self.ended = False
         self.counters = {"pipe_bytes": 0}
 
@@ -68,6 +74,9 @@ class PipeSource:
                 break
             self.counters["pipe_bytes"] += len(chunk)
             self._held += chunk
+            if not self._sniffed and len(self._held) >= _RIFF_BYTES:
+                self._sniffed = True
+                self._skip_wav_header()
         if not self._held:
             return None
         audio = self._held.ljust(self.frame_bytes, b"\0")
@@ -75,6 +84,47 @@ class PipeSource:
         frame = Captured(self._index, time.time() - self.frame_s, audio)
         self._index += 1
         return frame
+
+    def _skip_wav_header(self) -> None:
+        """``arecord`` and ``sox -t wav -`` start with a WAV header: skip it, after checking
+        that it says what the input keys say (a mismatch would be noise at full scale)."""
+        if self._held[:4] != b"RIFF" or self._held[8:12] != b"WAVE":
+            return
+        self._held = self._held[_RIFF_BYTES:]
+        while True:
+            chunk_id, size = self._take(8)[:4], int.from_bytes(self._held[4:8], "little")
+            self._held = self._held[8:]
+            if chunk_id == b"data":
+                return
+            body = self._take(size + size % 2)
+            self._held = self._held[size + size % 2 :]
+            if chunk_id == b"fmt ":
+                self._check_wav_format(body)
+
+    def _take(self, n: int) -> bytes:
+        """The first ``n`` bytes held, reading more for up to HEADER_S (a header comes whole)."""
+        deadline = time.monotonic() + HEADER_S
+        while len(self._held) < n:
+            left = deadline - time.monotonic()
+            chunk = os.read(self.fd, n - len(self._held)) if self._readable(left) else b""
+            if not chunk:
+                raise SourceError(f"pipe:{self.path}: its WAV header is cut short")
+            self._held += chunk
+        return self._held[:n]
+
+    def _check_wav_format(self, fmt: bytes) -> None:
+        tag, channels, rate = (int.from_bytes(fmt[a:b], "little") for a, b in _FMT_FIELDS)
+        bits = int.from_bytes(fmt[14:16], "little")
+        if tag == _EXTENSIBLE and len(fmt) >= 26:  # the real tag starts the sub-format GUID
+            tag = int.from_bytes(fmt[24:26], "little")
+        sample = _WAV_SAMPLES.get((tag, bits))
+        said = AudioFormat(rate, channels, sample) if sample else None
+        if said != self.input_format:
+            raise SourceError(
+                f"pipe:{self.path} starts with a WAV header of {rate} Hz {channels} ch "
+                f"{bits}-bit (format {tag}), but the input keys say {self.input_format}: set "
+                "--input-rate, --input-channels and --input-format to match (s16le or f32le)"
+            )
 
     def _readable(self, timeout_s: float) -> bool:
         ready, _, _ = select.select([self.fd], [], [], timeout_s)

@@ -157,6 +157,9 @@ def main(config_path: str) -> None:
     try:
         logger.info("capture %s started: %s", config.child.name, config.source)
         capture(config, source, stop, ctx, maker)
+    except SourceError as exc:  # the input turned out not to be what the config says
+        print(f"capture: {exc}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
     except Exception:
         logger.exception("capture %s crashed", config.child.name)
         sys.exit(EXIT_CRASH)
