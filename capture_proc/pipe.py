@@ -55,10 +55,13 @@ class PipeSource:
 
     @property
     def info(self) -> dict[str, Any]:
+        """``waiting``: frames come when the producer writes, and no call here can hang
+        (select has a timeout), so a pause is the producer's, never a hung capture."""
         return {
             "input": f"{self.kind} {self.path}",
             "input_format": str(self.input_format),
             "source_ended": self.ended,
+            "waiting": True,
         }
 
     def next_frame(self, timeout_s: float) -> Captured | None:
