@@ -38,7 +38,13 @@ class PipeSource:
 
     flow_controlled = True
 
-    def __init__(self, path: str, fmt: AudioFormat, frame_s: float, start_frame: int = 0) -> None:
+    def __init__(
+        self, path: str, fmt: AudioFormat, frame_s: float, start_frame: int = 0, skip: int = 0
+    ) -> None:
+        """``start_frame``: where a restarted capture resumes a regular file. ``skip``: the
+        sequence numbers a restarted capture leaves out on a FIFO, as the killed one may
+        have used them since its last heartbeat (new audio under a used number would be
+        dropped by the receiver as a duplicate; a gap is counted as missing instead)."""
         self.input_format = fmt
         self.path = path
         self.frame_bytes = round(fmt.rate * frame_s) * fmt.block_bytes
@@ -48,7 +54,7 @@ class PipeSource:
         if self.kind == "file" and start_frame:  # a restarted capture goes on where it was
             os.lseek(self.fd, start_frame * self.frame_bytes, os.SEEK_SET)
         self._held = b""
-        self._index = 0
+        self._index = skip if self.kind == "fifo" else 0
         self._sniffed = False  # a WAV header at the start (arecord writes one) is skipped
         self.ended = False
         self.counters = {"pipe_bytes": 0}

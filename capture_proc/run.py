@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -128,12 +129,14 @@ class _Loop:
 
 
 def _pipe(config: CaptureConfig) -> PipeInput:
+    beat_frames = math.ceil(config.child.heartbeat_ms / config.frame_ms) + 1
     return PipeInput(
         config.input_format,
         config.input_rate,
         config.input_channels,
         start_frame=config.seq_start,
         stdin_gone=config.stdin_gone,
+        skip=beat_frames if config.seq_start else 0,
     )
 
 

@@ -190,6 +190,7 @@ class PipeInput:
     channels: int | None = None
     start_frame: int = 0  # a regular file is read from this frame on
     stdin_gone: bool = False  # an earlier capture process had stdin
+    skip: int = 0  # a restarted capture's FIFO: sequence numbers left out (pipe.py)
 
 
 def _device(
@@ -211,4 +212,4 @@ def _device(
     fmt = AudioFormat(
         p.rate or rate, p.channels or channels, "f32le" if p.sample == "f32le" else "s16le"
     )
-    return PipeSource(arg, fmt, samples / rate, p.start_frame)
+    return PipeSource(arg, fmt, samples / rate, p.start_frame, p.skip)
