@@ -71,6 +71,7 @@ class Converter:
         return f"converted from {self.src} ({how})"
 
     def push(self, pcm: bytes, last: bool = False) -> bytes:
+        """Whole sample frames of ``pcm`` converted; soxr may hold some back until later."""
         usable = len(pcm) - len(pcm) % self.src.block_bytes
         x = np.frombuffer(pcm[:usable], dtype=_DTYPES[self.src.sample]).astype(np.float32)
         if self.src.sample == "s16le":
@@ -85,12 +86,6 @@ class Converter:
     def flush(self) -> bytes:
         """What the resampler still holds: the input has ended."""
         return self.push(b"", last=True)
-
-    def delay_s(self) -> float:
-        """The resampler's own delay, as soxr reports it (0 when only mixing)."""
-        if self._stream is None:
-            return 0.0
-        return float(self._stream.delay()) / self.dst.rate
 
     def _mix(self, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         if self.dst.channels == 1 and x.shape[1] > 1:
@@ -151,6 +146,7 @@ class Converted:
         self._next_in = 0  # the input index expected next
         self._next_out = 0  # the index the next whole output frame gets
         self._last_t = 0.0  # t_capture of the newest output frame
+        self.max_held = 0  # most frames ever held back: the latency conversion adds
         self._tail_done = False
 
     # -- the DeviceSource protocol, passed through -----------------------------
@@ -168,7 +164,7 @@ class Converted:
         c = self._converter
         if c is not None and c.src != self.dst:
             info["converted"] = c.describe()
-            info["convert_delay_ms"] = round(c.delay_s() * 1000, 2)
+            info["convert_held_ms"] = round(self.max_held * self.frame_s * 1000)
         return info
 
     @property
@@ -207,6 +203,7 @@ class Converted:
         self._next_in = got.index + 1
         for audio in self._reframer.add(self._converter.push(got.audio)):
             self._emit(got.t_capture - (got.index - self._next_out) * self.frame_s, audio)
+        self.max_held = max(self.max_held, self._next_in - self._next_out)
 
     def _emit(self, t_capture: float, audio: bytes) -> None:
         self._ready.append(Captured(self._next_out, t_capture, audio))

@@ -68,7 +68,7 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
 
 def _source(info: dict[str, Any]) -> dict[str, Any]:
     """What the audio came from and whether it was converted (docs/audio.md)."""
-    keys = ("device", "input", "converted", "convert_delay_ms", "source_ended")
+    keys = ("device", "input", "converted", "convert_held_ms", "source_ended")
     return {k: info[k] for k in keys if k in info}
 
 

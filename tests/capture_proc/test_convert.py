@@ -130,8 +130,9 @@ def test_converted_frames_are_whole_numbered_and_timed_like_the_device() -> None
 def test_a_gap_in_the_device_restarts_the_numbering_where_the_device_resumed() -> None:
     source = Converted(_Device([*range(10), *range(30, 40)]), DST, OUT_FRAME)
     indexes = [f.index for f in _drain(source)]
-    assert indexes[:9] == list(range(9)) and indexes[-1] == 39
-    assert all(30 <= i <= 39 for i in indexes[10:])
+    before = [i for i in indexes if i < 10]  # what soxr still held at the gap is let go
+    assert before == list(range(len(before))) and len(before) >= 7, indexes
+    assert indexes[len(before) :] == list(range(30, 40)), indexes  # the end is flushed
     assert source.info["converted"] == "converted from 48000 Hz 2 ch s16le (soxr HQ)"
 
 
