@@ -178,8 +178,10 @@ class Converted:
     def close(self) -> None:
         self.inner.close()
 
-    def __getattr__(self, name: str) -> Any:  # released, waiting, flow_controlled, ...
-        return getattr(self.inner, name)
+    @property
+    def flow_controlled(self) -> bool:
+        """A pipe: read only when a frame can go out (capture_proc/run.py)."""
+        return bool(getattr(self.inner, "flow_controlled", False))
 
     # -- conversion ------------------------------------------------------------
 
