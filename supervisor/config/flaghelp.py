@@ -12,7 +12,7 @@ import dataclasses
 from supervisor.config.options import Options
 
 MEANING = {
-    "source": "tone[:HZ], file:PATH.wav or mic[:DEVICE]",
+    "source": "tone[:HZ], file:PATH.wav, mic[:DEVICE], pipe:- (stdin) or pipe:PATH (raw PCM)",
     "server": "http(s)://host:port of the Socket.IO server",
     "stream": "stream id",
     "rate": "sample rate, Hz",
@@ -55,6 +55,9 @@ MEANING = {
     "log_format": "text or json",
     "capture_bind": "tcp://HOST:PORT for capture's ZeroMQ socket (needs curve_dir)",
     "curve_dir": "CURVE keys from supervisor curve-keys DIR",
+    "input_format": "pipe: sources: raw sample format, s16le or f32le",
+    "input_rate": "pipe: sources: the input's sample rate, Hz (converted to rate)",
+    "input_channels": "pipe: sources: the input's channels (mixed to channels)",
 }
 # what a None default means, per key
 _NONE_MEANS = {
@@ -71,6 +74,9 @@ _NONE_MEANS = {
     "metrics": "off",
     "capture_bind": "ipc:// in run_dir",
     "curve_dir": "none",
+    "input_format": "s16le",
+    "input_rate": "rate",
+    "input_channels": "channels",
 }
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Options)}
 

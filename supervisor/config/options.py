@@ -76,6 +76,10 @@ class Options:
     log_format: str = "text"
     capture_bind: str | None = None
     curve_dir: str | None = None
+    # pipe: sources, the raw PCM's declared format (docs/audio.md); None: the stream's
+    input_format: str | None = None
+    input_rate: int | None = None
+    input_channels: int | None = None
 
     def budget_ms(self) -> int:
         """How old a frame may get and still be delivered (docs/delivery.md)."""
@@ -141,7 +145,10 @@ def _url(value: Any) -> str:
 MAX_SENDERS = 32
 MAX_STREAMS = 32  # one capture interpreter each; 2 cores saturate near 32 (docs/benchmarks.md)
 MAX_CONFIG_BYTES = 1 << 20
-_SOURCE = _text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]")
+_SOURCE = _text(
+    r"tone(:\d+)?|file:.+|mic(:.+)?|pipe:.+",
+    "tone[:HZ], file:PATH.wav, mic[:DEVICE], pipe:- or pipe:PATH",
+)
 _STREAM_ID = _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "1-64 characters of [A-Za-z0-9_.-]")
 
 
@@ -203,6 +210,9 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "batch_ms": _int(0, 1000),
     "silence_db": _float(-119, 0),  # above capture_proc.levels.FLOOR_DB: silence can be below it
     "silence_alarm_s": _float(0.1, 86_400),
+    "input_format": _text("s16le|f32le", "s16le or f32le"),
+    "input_rate": _int(8000, 192000),
+    "input_channels": _int(1, 8),
 }
 PARSERS.update(OPS_PARSERS)
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
@@ -262,6 +272,17 @@ def _from_flag(key: str, raw: Any) -> Any:
         return raw
 
 
+def _pipe_problem(options: Options) -> str | None:
+    """input_* keys belong to a pipe: source; stdin can feed one stream only."""
+    pipes = [s for _, s in options.stream_sources() if s.startswith("pipe:")]
+    given = [k for k in ("input_format", "input_rate", "input_channels") if getattr(options, k)]
+    if given and not pipes:
+        return f"{given[0]}: only for a pipe: source (--source pipe:- or pipe:PATH)"
+    if pipes.count("pipe:-") > 1:
+        return "source = pipe:-: stdin can feed one stream only (use FIFOs: pipe:PATH)"
+    return None
+
+
 def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Options:
     """Defaults, overridden by the file, overridden by flags; validated."""
     values: dict[str, Any] = {}
@@ -278,7 +299,7 @@ def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Opt
             except ValueError as exc:
                 raise ConfigError(refusal(key, raw, exc, flag)) from None
     options = Options(**values)
-    if problem := combination_problem(options):
+    if problem := combination_problem(options) or _pipe_problem(options):
         raise ConfigError(problem)
     try:
         frame_bytes(options.rate, options.frame_ms, options.channels)

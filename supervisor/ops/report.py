@@ -60,10 +60,19 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
         }
     report["capture"] = {k: n for k, n in capture.items() if not is_level_counter(k)}
     report["levels"] = levels.report(stats, children)
+    report["sources"] = {
+        c.name: _source(stats.by_name[c.name].info) for c in children if c.role == "capture"
+    }
     report["bad_heartbeats"] = stats.bad_heartbeats
     if "receiver" in stats.by_name:
         report["receiver"] = stats.role_counters("receiver")
     return report
+
+
+def _source(info: dict[str, Any]) -> dict[str, Any]:
+    """What the audio came from and whether it was converted (docs/audio.md)."""
+    keys = ("device", "input", "converted", "convert_held_ms", "source_ended")
+    return {k: info[k] for k in keys if k in info}
 
 
 def summary(report: dict[str, Any]) -> str:
@@ -84,6 +93,11 @@ def summary(report: dict[str, Any]) -> str:
             f"  device: reopened {c['device_reopen']} time(s), gap {c.get('gap_ms', 0)} ms "
             f"({c.get('gap_frames', 0)} frames)"
         )
+    for name, source in report.get("sources", {}).items():
+        if "converted" in source:
+            lines.append(f"  {name}: audio {source['converted']}")
+        if source.get("source_ended"):
+            lines.append(f"  {name}: the source ended ({source.get('input', 'end of input')})")
     if "receiver" in report:
         r = report["receiver"]
         lines.append(
