@@ -99,10 +99,17 @@ class Publisher:
         """A stop: keep pushing until every frame has a fate, or ``timeout_s`` ran out.
 
         Only while some sender reports to us: without one no fate can come.
+        A source that ended within a sender's first beats (a short pipe) waits
+        a lease for the first report.
         """
-        deadline = time.monotonic() + timeout_s
+        start = time.monotonic()
+        deadline = start + timeout_s
         self.serve(0)
-        while self.retention.unfinished and self.finishes.heard and time.monotonic() < deadline:
+        while (
+            self.retention.unfinished
+            and (self.finishes.heard or time.monotonic() - start < LEASE_S)
+            and time.monotonic() < deadline
+        ):
             self.serve(0.05)
             self.beat(heartbeat, info)
 

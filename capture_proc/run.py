@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from capture_proc.encoding import FrameMaker
 from capture_proc.levels import LevelMeter
 from capture_proc.mic import mute_native_stderr
 from capture_proc.publisher import Publisher
-from capture_proc.sources import DeviceSource, Source, SourceError, open_source
+from capture_proc.sources import DeviceSource, PipeInput, Source, SourceError, open_source
 from uplink_frame.codec import CodecUnavailable
 from uplink_frame.counters import CaptureCounter
 from uplink_runtime.child import (
@@ -51,7 +52,8 @@ def capture(
             loop.timed(source)
     finally:
         extra = source.counters if isinstance(source, DeviceSource) else None
-        info = {"next_seq": loop.next_seq, "ended": not stop.requested}
+        described = source.info if isinstance(source, DeviceSource) else {}
+        info = {"next_seq": loop.next_seq, "ended": not stop.requested, **described}
         publisher.drain(config.drain_ms / 1000, heartbeat, info)
         publisher.beat(heartbeat, info, final=True, extra=extra)
         publisher.close()
@@ -92,15 +94,35 @@ class _Loop:
             self.publisher.beat(self.heartbeat, {"next_seq": seq})
 
     def device(self, source: DeviceSource) -> None:
-        """Microphone: the device keeps the time; never blocks longer than half a heartbeat."""
+        """Microphone or pipe: the input keeps the time; never blocks longer than half a beat.
+
+        A pipe is read only when a frame can go out (``flow_controlled``): its
+        producer waits on the full pipe instead of frames being dropped here.
+        """
+        wait_s = self.heartbeat.interval_s / 2
+        flow = getattr(source, "flow_controlled", False)
         while not self.stop.requested:
-            got = source.next_frame(self.heartbeat.interval_s / 2)
+            got = None if flow and not self._room(wait_s) else source.next_frame(wait_s)
             self.publisher.count_dropped(CaptureCounter.QUEUE, source.take_dropped())
             if got is not None:
                 self._publish(self.config.seq_start + got.index, got.t_capture, got.audio)
             self.publisher.serve(0)
             info = {"next_seq": self.next_seq, **source.info}
             self.publisher.beat(self.heartbeat, info, extra=source.counters)
+            if got is None and source.ended:
+                logger.info(
+                    "capture: source %s ended after seq %d", self.config.source, self.next_seq - 1
+                )
+                break
+
+    def _room(self, wait_s: float) -> bool:
+        """Half the delivery budget in flight at most: a frame read now, however fast the
+        producer, goes out well before it is stale (senders report fates every beat)."""
+        in_flight = max(2, round(self.config.budget_ms / self.config.frame_ms / 2))
+        if self.publisher.retention.unfinished >= in_flight:
+            self.publisher.serve(min(wait_s, 0.005))
+            return False
+        return self.publisher.ready(wait_s)
 
     def _publish(self, seq: int, t_capture: float, audio: bytes) -> None:
         self.publisher.publish(self.maker.make(seq, t_capture, audio))
@@ -113,6 +135,18 @@ class _Loop:
             self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq}, force=True)
 
 
+def _pipe(config: CaptureConfig) -> PipeInput:
+    beat_frames = math.ceil(config.child.heartbeat_ms / config.frame_ms) + 1
+    return PipeInput(
+        config.input_format,
+        config.input_rate,
+        config.input_channels,
+        start_frame=config.seq_start,
+        stdin_gone=config.stdin_gone,
+        skip=beat_frames if config.seq_start else 0,
+    )
+
+
 def main(config_path: str) -> None:
     """Entry point of ``python -m capture_proc``: exits 0, 1 (crash) or 2 (bad source)."""
     config = load_config(CaptureConfig, config_path)
@@ -123,7 +157,9 @@ def main(config_path: str) -> None:
         mute_native_stderr()
     try:
         maker = FrameMaker(config)
-        source = open_source(config.source, config.rate, config.channels, config.samples_per_frame)
+        source = open_source(
+            config.source, config.rate, config.channels, config.samples_per_frame, _pipe(config)
+        )
     except (SourceError, CodecUnavailable) as exc:
         print(f"capture: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
@@ -131,6 +167,9 @@ def main(config_path: str) -> None:
     try:
         logger.info("capture %s started: %s", config.child.name, config.source)
         capture(config, source, stop, ctx, maker)
+    except SourceError as exc:  # the input turned out not to be what the config says
+        print(f"capture: {exc}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
     except Exception:
         logger.exception("capture %s crashed", config.child.name)
         sys.exit(EXIT_CRASH)

@@ -76,7 +76,10 @@ def key(
 @dataclass(frozen=True)
 class Options:
     source: str = key(
-        "tone", p.SOURCE, "tone[:HZ], file:PATH.wav or mic[:DEVICE]", "see [Sources](#sources)"
+        "tone",
+        p.SOURCE,
+        "tone[:HZ], file:PATH.wav, mic[:DEVICE], pipe:- (stdin) or pipe:PATH (raw PCM)",
+        "see [Sources](#sources)",
     )
     server: str | None = key(
         None,
@@ -314,6 +317,30 @@ class Options:
         "CURVE keys from `supervisor curve-keys DIR`: capture admits only the sender keys in "
         "`DIR/senders/`; see [ZeroMQ over TCP](operations.md#zeromq-over-tcp)",
         unset="none",
+    )
+
+    # pipe: sources, the raw PCM's declared format (docs/audio.md); None: the stream's
+    input_format: str | None = key(
+        None,
+        p.choice("s16le", "f32le"),
+        "pipe: sources: raw sample format, s16le or f32le",
+        "a `pipe:` source's raw sample format: `s16le` or `f32le` (converted to the stream's; "
+        "[audio](audio.md)); refused with any other source",
+        unset="s16le",
+    )
+    input_rate: int | None = key(
+        None,
+        p.integer(8000, 192000),
+        "pipe: sources: the input's sample rate, Hz (converted to rate)",
+        "a `pipe:` source's sample rate, Hz, 8000 to 192000; refused with any other source",
+        unset="rate",
+    )
+    input_channels: int | None = key(
+        None,
+        p.integer(1, 8),
+        "pipe: sources: the input's channels (mixed to channels)",
+        "a `pipe:` source's channel count, 1 to 8; refused with any other source",
+        unset="channels",
     )
 
     def budget_ms(self) -> int:

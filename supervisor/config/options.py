@@ -90,6 +90,17 @@ def _from_flag(key: str, raw: Any) -> Any:
         return raw
 
 
+def _pipe_problem(options: Options) -> str | None:
+    """input_* keys belong to a pipe: source; stdin can feed one stream only."""
+    pipes = [s for _, s in options.stream_sources() if s.startswith("pipe:")]
+    given = [k for k in ("input_format", "input_rate", "input_channels") if getattr(options, k)]
+    if given and not pipes:
+        return f"{given[0]}: only for a pipe: source (--source pipe:- or pipe:PATH)"
+    if pipes.count("pipe:-") > 1:
+        return "source = pipe:-: stdin can feed one stream only (use FIFOs: pipe:PATH)"
+    return None
+
+
 def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Options:
     """Defaults, overridden by the file, overridden by flags; validated."""
     values: dict[str, Any] = {}
@@ -106,7 +117,7 @@ def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Opt
             except ValueError as exc:
                 raise ConfigError(refusal(key, raw, exc, flag)) from None
     options = Options(**values)
-    if problem := combination_problem(options):
+    if problem := combination_problem(options) or _pipe_problem(options):
         raise ConfigError(problem)
     try:
         frame_bytes(options.rate, options.frame_ms, options.channels)

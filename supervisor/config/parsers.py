@@ -78,7 +78,10 @@ def url(value: Any) -> str:
 
 
 PATH = text(r".{1,4096}", "a path of 1-4096 characters")  # PATH_MAX
-SOURCE = text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]")
+SOURCE = text(
+    r"tone(:\d+)?|file:.+|mic(:.+)?|pipe:.+",
+    "tone[:HZ], file:PATH.wav, mic[:DEVICE], pipe:- or pipe:PATH",
+)
 STREAM_ID = text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "1-64 characters of [A-Za-z0-9_.-]")
 
 

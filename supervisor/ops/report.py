@@ -65,10 +65,19 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
         }
     report["capture"] = {k: n for k, n in capture.items() if not is_level_counter(k)}
     report["levels"] = levels.report(stats, children)
+    report["sources"] = {
+        c.name: _source(stats.by_name[c.name].info) for c in children if c.role == "capture"
+    }
     report["bad_heartbeats"] = stats.bad_heartbeats
     if stats.heard(Role.RECEIVER):
         report["receiver"] = stats.role_counters(Role.RECEIVER)
     return report
+
+
+def _source(info: dict[str, Any]) -> dict[str, Any]:
+    """What the audio came from and whether it was converted (docs/audio.md)."""
+    keys = ("device", "input", "converted", "convert_held_ms", "source_ended")
+    return {k: info[k] for k in keys if k in info}
 
 
 def summary(report: dict[str, Any]) -> str:
@@ -89,6 +98,11 @@ def summary(report: dict[str, Any]) -> str:
             f"  device: reopened {c[C.DEVICE_REOPEN]} time(s), gap {c.get(C.GAP_MS, 0)} ms "
             f"({c.get(C.GAP_FRAMES, 0)} frames)"
         )
+    for name, source in report.get("sources", {}).items():
+        if "converted" in source:
+            lines.append(f"  {name}: audio {source['converted']}")
+        if source.get("source_ended"):
+            lines.append(f"  {name}: the source ended ({source.get('input', 'end of input')})")
     if "receiver" in report:
         r = report["receiver"]
         lines.append(

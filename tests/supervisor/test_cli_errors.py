@@ -33,7 +33,7 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
         (["--frame-ms", "0"], "--frame-ms"),
         (["--frame-ms", "2.5", "--rate", "44100"], "whole number of samples"),
         (["--window", "0"], "--window"),
-        (["--source", "radio"], "tone[:HZ], file:PATH.wav or mic[:DEVICE]"),
+        (["--source", "radio"], "tone[:HZ], file:PATH.wav, mic[:DEVICE], pipe:- or pipe:PATH"),
         (["--server", "ftp://x"], "--server"),
         (["--senders", "33"], "1 to 32"),
         (["--duration", "-1"], "--duration"),

@@ -13,7 +13,10 @@ from supervisor.config.keys import BY_NAME, KEYS, Options
 
 CHILD_CONFIGS = (CaptureConfig, SenderConfig, ReceiverConfig)
 # child fields named like a key whose default the child gets from somewhere else
-DERIVED = {(SenderConfig, "buffer_ms")}  # None there means max_latency_ms in either mode
+DERIVED = {
+    (SenderConfig, "buffer_ms"),  # None there means max_latency_ms in either mode
+    (CaptureConfig, "input_format"),  # the key's None (not given) means s16le
+}
 
 
 @pytest.mark.parametrize("config", CHILD_CONFIGS, ids=lambda c: c.__name__)
