@@ -28,6 +28,7 @@ class CaptureConfig:
     bitrate: int = 24000
     application: str = "voip"
     curve_dir: str | None = None  # tcp:// endpoint: CURVE server (supervisor/curve.py)
+    suppress_silence: bool = False  # docs/silence.md
 
     @property
     def frame_s(self) -> float:

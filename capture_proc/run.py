@@ -12,9 +12,11 @@ import zmq
 
 from capture_proc.config import CaptureConfig
 from capture_proc.encoding import FrameMaker
+from capture_proc.gate import Audio, Out
 from capture_proc.mic import mute_native_stderr
 from capture_proc.publisher import Publisher
 from capture_proc.sources import DeviceSource, Source, SourceError, open_source
+from capture_proc.vad import Suppressor, VadUnavailable
 from supervisor.child import (
     EXIT_CONFIG,
     EXIT_CRASH,
@@ -35,10 +37,12 @@ def capture(
     stop: StopFlag,
     ctx: zmq.Context[Any],
     maker: FrameMaker,
+    *,
+    suppressor: Suppressor | None = None,
 ) -> None:
     heartbeat = Heartbeat(ctx, config.child)
     publisher = Publisher(ctx, config)
-    loop = _Loop(config, publisher, heartbeat, stop, config.seq_start, maker)
+    loop = _Loop(config, publisher, heartbeat, stop, config.seq_start, maker, suppressor)
     try:
         if not publisher.wait_for_peer(config.wait_peer_ms / 1000, heartbeat, stop):
             logger.warning("capture: no sender attached after %d ms", config.wait_peer_ms)
@@ -47,6 +51,7 @@ def capture(
         else:
             loop.timed(source)
     finally:
+        loop.flush()
         extra = source.counters if isinstance(source, DeviceSource) else None
         info = {"next_seq": loop.next_seq, "ended": not stop.requested}
         publisher.drain(config.drain_ms / 1000, heartbeat, info)
@@ -63,6 +68,11 @@ class _Loop:
     stop: StopFlag
     next_seq: int
     maker: FrameMaker
+    suppressor: Suppressor | None = None  # suppress_silence: capture_proc/gate.py
+
+    def __post_init__(self) -> None:
+        if self.suppressor:
+            self.publisher.also.append(self.suppressor.counters)
 
     def timed(self, source: Source) -> None:
         """Tone and file: this loop keeps the time and asks for frame ``seq``."""
@@ -100,9 +110,26 @@ class _Loop:
             self.publisher.beat(self.heartbeat, info, extra=source.counters)
 
     def _publish(self, seq: int, t_capture: float, audio: bytes) -> None:
-        self.publisher.publish(self.maker.make(seq, t_capture, audio))
-        self.next_seq = seq + 1
-        if self.publisher.counters["captured"] == 1:  # the supervisor times recoveries by this
+        if self.suppressor is None:
+            self._emit([Audio(seq, t_capture, audio)])
+        else:
+            self._emit(self.suppressor.push(seq, t_capture, audio))
+
+    def flush(self) -> None:
+        """The source ended or a stop: frames the gate holds go out (as silence)."""
+        if self.suppressor:
+            self._emit(self.suppressor.flush())
+
+    def _emit(self, out: list[Out]) -> None:
+        first = self.publisher.counters["captured"] == 0
+        for item in out:
+            if isinstance(item, Audio):
+                frame = self.maker.make(item.seq, item.t_capture, item.pcm)
+            else:
+                frame = self.maker.silence(item.seq, item.frames, item.t_capture)
+            self.publisher.publish(frame)
+            self.next_seq = frame.seq + frame.frames
+        if first and out:  # the supervisor times recoveries by the first frame
             self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq}, force=True)
 
 
@@ -116,14 +143,17 @@ def main(config_path: str) -> None:
         mute_native_stderr()
     try:
         maker = FrameMaker(config)
+        suppressor = None
+        if config.suppress_silence:
+            suppressor = Suppressor(config.rate, config.channels, config.frame_s)
         source = open_source(config.source, config.rate, config.channels, config.samples_per_frame)
-    except (SourceError, CodecUnavailable) as exc:
+    except (SourceError, CodecUnavailable, VadUnavailable) as exc:
         print(f"capture: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
     ctx: zmq.Context[Any] = zmq.Context()
     try:
         logger.info("capture %s started: %s", config.child.name, config.source)
-        capture(config, source, stop, ctx, maker)
+        capture(config, source, stop, ctx, maker, suppressor=suppressor)
     except Exception:
         logger.exception("capture %s crashed", config.child.name)
         sys.exit(EXIT_CRASH)

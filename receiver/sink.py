@@ -14,6 +14,10 @@ epoch. A frame goes to the open segment it fits: within the segment's
 size limit and at most ``max_gap`` frames past its end (bounded gap fill).
 One that fits none opens a new segment, so an outlier seq (even 10**12)
 gets a file of its own and the frames after it carry on where they were.
+
+A silence run (format v3, ``suppress_silence``) is written as silence at
+each of its seqs, each seq on its own as above, so the file keeps the
+timeline; ``silent`` counts those seqs, and every count is in seqs.
 """
 
 from __future__ import annotations
@@ -79,9 +83,18 @@ class StreamSink:
         self.out_dir, self.stream, self.epoch = out_dir, first.stream, first.epoch
         self.shape = (first.rate, first.channels, first.samples, first.codec)
         self.frame_bytes = first.samples * first.channels * 2
+        self._silence = bytes(self.frame_bytes)
         self.max_gap = limits.gap_frames(self.frame_bytes, first.duration_s)
         self.limits, self.budget = limits, budget
-        kinds = ("frames", "duplicates", "out_of_order", "gap_filled", "segments", "audio_bytes")
+        kinds = (
+            "frames",
+            "duplicates",
+            "out_of_order",
+            "gap_filled",
+            "segments",
+            "audio_bytes",
+            "silent",
+        )
         self.counts = dict.fromkeys(kinds, 0)
         self._first = first  # the shape every segment's decoder is made for
         self._decoder(first)  # FrameError now if this receiver cannot decode the codec
@@ -99,20 +112,29 @@ class StreamSink:
         if (frame.rate, frame.channels, frame.samples, frame.codec) != self.shape:
             raise FrameError(f"stream {frame.stream} changed rate, channels, codec or frame length")
         self.last_write = now
-        if self._seen(frame.seq):
-            self.counts["duplicates"] += 1
+        if not frame.silent:
+            if self._put(frame.seq, frame, now):
+                self.counts["audio_bytes"] += len(frame.audio)
             return
-        segment = self._segment_for(frame.seq)
+        for seq in range(frame.seq, frame.seq + frame.silent):
+            self.counts["silent"] += self._put(seq, None, now)
+
+    def _put(self, seq: int, frame: Frame | None, now: float) -> bool:
+        """Write one seq (None: silence) unless it is already in a segment."""
+        if self._seen(seq):
+            self.counts["duplicates"] += 1
+            return False
+        segment = self._segment_for(seq)
         segment.last_write = now
-        if frame.seq < segment.end:  # fills a hole: an earlier seq that was overtaken
+        if seq < segment.end:  # fills a hole: an earlier seq that was overtaken
             self.counts["out_of_order"] += 1
-            segment.put(frame.seq, self._decoder(frame).pcm(frame))
+            segment.put(seq, self._decoder(frame).pcm(frame) if frame else self._silence)
         else:
-            self.budget.charge(self.stream, (frame.seq + 1 - segment.end) * self.frame_bytes)
-            self._fill(segment, frame.seq - segment.end)
-            segment.put(frame.seq, segment.decoder.pcm(frame))
+            self.budget.charge(self.stream, (seq + 1 - segment.end) * self.frame_bytes)
+            self._fill(segment, seq - segment.end)
+            segment.put(seq, segment.decoder.pcm(frame) if frame else self._silence)
         self.counts["frames"] += 1
-        self.counts["audio_bytes"] += len(frame.audio)
+        return True
 
     def _fill(self, segment: Segment, gap: int) -> None:
         """A jump forward: silence is a hole (nothing written); Opus conceals the gap."""

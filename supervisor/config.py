@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from capture_proc import vad
 from supervisor import codec_options
 from supervisor.opsconfig import OPS_PARSERS, combination_problem
 from supervisor.safefile import read_regular
@@ -68,6 +69,7 @@ class Options:
     delivery: str = "live"
     acks: bool = True
     batch_ms: int = 0
+    suppress_silence: bool = False  # docs/silence.md
     # operations and security; parsers in supervisor/opsconfig.py
     auth_token_file: str | None = None
     ca_file: str | None = None
@@ -202,6 +204,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "delivery": _text("live|complete", "live or complete"),
     "acks": _bool,
     "batch_ms": _int(0, 1000),
+    "suppress_silence": _bool,
 }
 PARSERS.update(OPS_PARSERS)
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
@@ -283,6 +286,18 @@ def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Opt
         frame_bytes(options.rate, options.frame_ms, options.channels)
     except FrameError as exc:
         raise ConfigError(f"frame_ms: {exc}") from None
-    if problem := codec_options.check(options):
+    if problem := codec_options.check(options) or silence_problem(options):
         raise ConfigError(problem)
     return options
+
+
+def silence_problem(options: Options) -> str | None:
+    """The one-line reason suppress_silence cannot run with these options, or None."""
+    if not options.suppress_silence:
+        return None
+    # the pre-roll is held back that long: in a shorter budget it would arrive stale
+    least = round(1000 * vad.PREROLL_S + 200)
+    if options.budget_ms() < least:
+        key = "buffer_ms" if options.delivery == "complete" else "max_latency_ms"
+        return f"{key} = {options.budget_ms()}: suppress_silence needs at least {least}"
+    return vad.problem(options.rate)

@@ -46,6 +46,8 @@ MEANING = {
     "delivery": "live: nothing older than max_latency_ms is sent; complete: every frame "
     "younger than buffer_ms is delivered, oldest first (docs/delivery.md)",
     "batch_ms": "> 0: up to this much audio per emit",
+    "suppress_silence": "send silence (by WebRTC VAD) as small silence-run frames, keeping "
+    "200 ms before and after speech (docs/silence.md)",
     "auth_token_file": "file holding the token sent in the connect auth payload",
     "ca_file": "PEM CA bundle that verifies an https:// server",
     "max_message_bytes": "the embedded receiver's frame limit, bytes",

@@ -137,6 +137,7 @@ class Pipeline:
             bitrate=o.bitrate,
             application=o.application,
             curve_dir=o.curve_dir if o.capture_bind else None,
+            suppress_silence=o.suppress_silence,
         )
 
     def capture_endpoint(self, stream: str) -> str:

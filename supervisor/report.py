@@ -41,6 +41,8 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
             "retransmitted": capture.get("retransmitted", 0) + sender.get("retransmitted", 0),
             "written": written,
             "stalls": sender.get("stalls", 0),
+            # sent as silence runs (docs/silence.md): delivered, so not a drop
+            "suppressed": capture.get("suppressed", 0),
             "dropped": dropped,
             "unaccounted": captured - acked - written - sum(dropped.values()),
             "bad": sender.get("bad_frame", 0),
@@ -63,13 +65,16 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
     return report
 
 
+_OPTIONAL_COUNTS = ("written", "stalls", "retransmitted", "suppressed")
+
+
 def summary(report: dict[str, Any]) -> str:
     f, lat = report["frames"], report["latency_ms"]
     drops = ", ".join(f"{k} {v}" for k, v in f["dropped"].items() if v) or "none"
     lines = [
         f"audio-uplink ran {report['duration_s']:.1f} s",
         f"  frames: captured {f['captured']}, sent {f['sent']}, acked {f['acked']}, "
-        + "".join(f"{k} {f[k]}, " for k in ("written", "stalls", "retransmitted") if f.get(k))
+        + "".join(f"{k} {f[k]}, " for k in _OPTIONAL_COUNTS if f.get(k))
         + f"unaccounted {f['unaccounted']}",
         f"  dropped: {drops}",
         "  latency capture->ack ms: "
