@@ -89,9 +89,9 @@ class Judge:
 class Suppressor:
     """The detector and the gate together: PCM frames in, audio and silence runs out."""
 
-    def __init__(self, rate: int, channels: int, frame_s: float) -> None:
+    def __init__(self, rate: int, channels: int, frame_s: float, mode: int = MODE) -> None:
         """VadUnavailable if webrtcvad is missing or cannot take this rate."""
-        self.judge = Judge(rate, channels)
+        self.judge = Judge(rate, channels, mode)
         self.gate = Gate(
             preroll=math.ceil(PREROLL_S / frame_s - 1e-9),
             hangover=math.ceil(HANGOVER_S / frame_s - 1e-9),
