@@ -128,6 +128,5 @@ def test_suppress_silence_without_webrtcvad_says_what_to_install(
         env=env,
     )
     line = one_line_error(result)
-    assert line.endswith(
-        "suppress_silence needs the Python package webrtcvad-wheels: pip install 'audio-uplink[vad]'"
-    ), line
+    needs = "suppress_silence needs the Python package webrtcvad-wheels"
+    assert line.endswith(f"{needs}: pip install 'audio-uplink[vad]'"), line
