@@ -9,6 +9,9 @@ pauses are zeros, and every seq is accounted for.
 from __future__ import annotations
 
 import json
+import os
+import signal as signal_
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ import pytest
 
 from tests.evidence import stream_stats
 from tests.speech import speech_with_pauses, voiced_frames, write_wav
-from tests.support import Procs, read_wav, start_pipeline
+from tests.support import Procs, read_wav, start_pipeline, wait_child_pid
 
 RATE, FRAME = 16000, 320  # 20 ms frames
 
@@ -81,3 +84,38 @@ def test_suppressed_pauses_keep_the_timeline_and_the_speech(
     # the wire carried fewer bytes: audio only for the voiced part
     assert stats["audio_bytes"] < 0.8 * stream_stats(rec_off)["audio_bytes"]
     assert off["frames"]["suppressed"] == 0
+
+
+def test_runs_are_redelivered_like_frames_when_senders_die(
+    procs: Procs, run_dir: Path, tmp_path: Path, speech: tuple[Path, np.ndarray, np.ndarray]
+) -> None:
+    """Real time, two senders, one killed four times: no seq missing, the timeline exact."""
+    wav, signal, clean = speech
+    frames = -(-len(signal) // FRAME)
+    rec, rep = tmp_path / "rec", tmp_path / "report.json"
+    with (tmp_path / "err").open("w") as err:
+        proc = start_pipeline(
+            procs, run_dir, rec, rep, "--source", f"file:{wav}", "--suppress-silence",
+            "--delivery", "complete", "--senders", "2", "--duration", "120", stderr=err,
+        )  # fmt: skip
+    pid = None
+    for _ in range(4):
+        time.sleep(2.5)  # spread the kills over pauses and speech
+        pid = wait_child_pid(run_dir, "sender-1", not_pid=pid)
+        os.kill(pid, signal_.SIGKILL)
+    assert proc.wait(timeout=120) == 0, (tmp_path / "err").read_text()
+
+    report = json.loads(rep.read_text())
+    f, stats = report["frames"], stream_stats(rec)
+    assert f["captured"] == f["acked"] == frames and f["unaccounted"] == 0, f
+    assert stats["missing"] == 0 and stats["frames"] == frames, stats
+    assert report["processes"]["sender-1"]["restarts"] == 4
+    assert stats["silent"] == f["suppressed"] > 0
+    _, audio = read_wav(rec / "main.wav")
+    got = np.frombuffer(audio, "<i2").reshape(frames, FRAME)
+    padded = np.zeros(frames * FRAME, dtype=np.int16)
+    padded[: len(signal)] = signal
+    sent = padded.reshape(frames, FRAME)
+    same = (got == sent).all(axis=1)
+    assert (same | (got == 0).all(axis=1)).all() and same[voiced_frames(clean, FRAME)].all()
+    assert int((~same).sum()) == f["suppressed"]
