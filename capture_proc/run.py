@@ -87,7 +87,7 @@ class _Loop:
             elif not self.publisher.ready(self.heartbeat.interval_s / 2):
                 # unpaced: no device can overflow, so run as fast as the senders
                 # take frames rather than make frames only to drop them
-                self.publisher.beat(self.heartbeat, {"next_seq": seq, "waiting": True})
+                self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq, "waiting": True})
                 continue
             audio = source.read(seq)
             if audio is None:
@@ -96,7 +96,8 @@ class _Loop:
             t_capture = t0_wall + offset if config.pace else time.time() - config.frame_s
             self._publish(seq, t_capture, audio)
             seq += 1
-            self.publisher.beat(self.heartbeat, {"next_seq": seq})
+            # what went out: a restarted capture makes again what the gate still held
+            self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq})
 
     def device(self, source: DeviceSource) -> None:
         """Microphone: the device keeps the time; never blocks longer than half a heartbeat."""
