@@ -5,7 +5,8 @@ around each, over a white noise floor) streamed in real time by
 `supervisor start --source file:...` to a `python -m receiver` behind a TCP
 proxy that counts the bytes both ways, once with suppression off and once
 on. Bytes are what crossed the proxy (WebSocket, Socket.IO, acks and pings
-included; TCP/IP headers not). CPU is each process's own, from the report.
+included; TCP/IP headers not). CPU is each process's own, from the report, and so is the latency
+(capture to ack, per message: a silence run counts once).
 The speech correlation compares the receiver's WAV with the input on the
 voiced frames (20 ms frames of the clean speech above -45 dBFS). Then,
 offline: WebRTC's VAD against an energy gate on the same speech over louder
@@ -173,6 +174,11 @@ def cpu_percent(report: dict[str, Any], role: str) -> float:
     return float(100 * cpu / report["duration_s"])
 
 
+def latency(report: dict[str, Any]) -> str:
+    lat = report["latency_ms"]
+    return f"{lat['p50']:.0f} / {lat['p99']:.0f}"
+
+
 def suppression(noise_dbfs: float = -60.0) -> None:
     """Bytes on the wire, sender CPU and speech correlation, suppression off and on."""
     with tempfile.TemporaryDirectory(prefix="au-bench-") as tmp:
@@ -190,7 +196,7 @@ def suppression(noise_dbfs: float = -60.0) -> None:
               "16 kHz mono 20 ms, real time")  # fmt: skip
         print(f"{'suppress_silence':<17}{'up kB':>8}{'up kbit/s':>11}{'down kB':>9}"
               f"{'sender CPU %':>14}{'capture CPU %':>15}{'suppressed':>12}"
-              f"{'WAV s':>8}{'voiced corr':>13}")  # fmt: skip
+              f"{'WAV s':>8}{'voiced corr':>13}{'latency p50/p99 ms':>20}")  # fmt: skip
         for suppress in (False, True):
             work = Path(tmp) / ("on" if suppress else "off")
             work.mkdir()
@@ -204,7 +210,7 @@ def suppression(noise_dbfs: float = -60.0) -> None:
             print(f"{str(suppress).lower():<17}{up / 1000:>8.1f}{up * 8 / 1000 / seconds:>11.1f}"
                   f"{r['bytes_down'] / 1000:>9.1f}{sender:>14.2f}{capture:>15.2f}"
                   f"{r['frames']['suppressed']:>12}{len(r['wav']) / RATE:>8.2f}"
-                  f"{corr:>13.4f}")  # fmt: skip
+                  f"{corr:>13.4f}{latency(r):>20}")  # fmt: skip
         print("up/down: bytes through a TCP proxy between sender and receiver; CPU: process time "
               "/ run time, one run each (noisy on a shared machine)")  # fmt: skip
 
