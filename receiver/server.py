@@ -88,7 +88,7 @@ class Receiver:
         except (Rejected, FrameError) as exc:
             self.counters["bad_frame"] += 1
             return {"ok": False, "error": str(exc)[:200]}
-        self.counters["frames"] += len(frames)
+        self.counters["frames"] += sum(f.frames for f in frames)  # a silence run: its seqs
         return {"ok": True}
 
     def flush(self) -> None:

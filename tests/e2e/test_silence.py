@@ -81,6 +81,7 @@ def test_suppressed_pauses_keep_the_timeline_and_the_speech(
     assert f["captured"] == f["acked"] == frames and f["unaccounted"] == 0, f
     assert sum(f["dropped"].values()) == 0, f
     assert on["capture"]["suppressed"] == f["suppressed"]
+    assert on["receiver"]["frames"] == frames  # the receiver counts seqs too
     # the wire carried fewer bytes: audio only for the voiced part
     assert stats["audio_bytes"] < 0.8 * stream_stats(rec_off)["audio_bytes"]
     assert off["frames"]["suppressed"] == 0
