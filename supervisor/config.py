@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from capture_proc import vad
 from supervisor import codec_options
 from supervisor.opsconfig import OPS_PARSERS, combination_problem
 from supervisor.safefile import read_regular
@@ -295,6 +294,9 @@ def silence_problem(options: Options) -> str | None:
     """The one-line reason suppress_silence cannot run with these options, or None."""
     if not options.suppress_silence:
         return None
+    # here, not at the top: senders and receivers import this module, and need no numpy
+    from capture_proc import vad
+
     # the pre-roll is held back that long: in a shorter budget it would arrive stale
     least = round(1000 * vad.PREROLL_S + 200)
     if options.budget_ms() < least:
