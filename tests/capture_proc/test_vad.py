@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -67,3 +70,13 @@ def test_preroll_and_hangover_are_at_least_200_ms(
     gate = Suppressor(RATE, 1, frame_ms / 1000).gate
     assert (gate.preroll, gate.hangover, gate.max_run) == (preroll, preroll, max_run)
     assert gate.preroll * frame_ms >= 200
+
+
+def test_senders_and_receivers_do_not_load_the_detector_or_numpy() -> None:
+    code = (
+        "import sys, sender_proc.run, receiver.server\n"
+        "print(sorted(m for m in ('numpy', 'capture_proc.vad', 'webrtcvad') if m in sys.modules))"
+    )
+    command = [sys.executable, "-c", code]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]", out
