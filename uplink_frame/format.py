@@ -29,7 +29,9 @@ from uplink_frame import opus_packet
 
 VERSION = 2  # 2: adds ``epoch``; v1 frames are refused (no identity across runs)
 SILENCE_VERSION = 3  # 3: adds the silence run; audio frames stay v2 (see the docstring)
-MAX_SILENT_MS = 10_000.0  # one run stands for at most this much audio
+# one run stands for at most this much audio: a receiver writes its silence, so this
+# bounds what ~250 B can make it write (capture sends runs of 1 s)
+MAX_SILENT_MS = 2000.0
 FORMAT = "s16le"
 CODECS = frozenset({"pcm", "opus"})  # opus: audio is one Opus packet
 SAMPLE_BYTES = 2
