@@ -144,6 +144,7 @@ class Pipeline:
             input_rate=o.input_rate,
             input_channels=o.input_channels,
             stdin_gone=source == "pipe:-" and child.last_pid is not None,
+            suppress_silence=o.suppress_silence,
         )
 
     def capture_endpoint(self, stream: str) -> str:

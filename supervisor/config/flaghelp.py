@@ -48,6 +48,8 @@ MEANING = {
     "batch_ms": "> 0: up to this much audio per emit",
     "silence_db": "the silent alarm's threshold, dBFS RMS (docs/levels.md)",
     "silence_alarm_s": "the silent alarm is raised after this long below silence_db, s",
+    "suppress_silence": "send silence (by WebRTC VAD) as small silence-run frames, keeping "
+    "200 ms before and after speech (docs/silence.md)",
     "auth_token_file": "file holding the token sent in the connect auth payload",
     "ca_file": "PEM CA bundle that verifies an https:// server",
     "max_message_bytes": "the embedded receiver's frame limit, bytes",

@@ -43,6 +43,8 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
             "retransmitted": capture.get("retransmitted", 0) + sender.get("retransmitted", 0),
             "written": written,
             "stalls": sender.get("stalls", 0),
+            # sent as silence runs (docs/silence.md): delivered, so not a drop
+            "suppressed": capture.get("suppressed", 0),
             "dropped": dropped,
             "unaccounted": captured - acked - written - sum(dropped.values()),
             "bad": sender.get("bad_frame", 0),
@@ -69,6 +71,9 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
     return report
 
 
+_OPTIONAL_COUNTS = ("written", "stalls", "retransmitted", "suppressed")
+
+
 def _source(info: dict[str, Any]) -> dict[str, Any]:
     """What the audio came from and whether it was converted (docs/audio.md)."""
     keys = ("device", "input", "converted", "convert_held_ms", "source_ended")
@@ -81,7 +86,7 @@ def summary(report: dict[str, Any]) -> str:
     lines = [
         f"audio-uplink ran {report['duration_s']:.1f} s",
         f"  frames: captured {f['captured']}, sent {f['sent']}, acked {f['acked']}, "
-        + "".join(f"{k} {f[k]}, " for k in ("written", "stalls", "retransmitted") if f.get(k))
+        + "".join(f"{k} {f[k]}, " for k in _OPTIONAL_COUNTS if f.get(k))
         + f"unaccounted {f['unaccounted']}",
         f"  dropped: {drops}",
         "  latency capture->ack ms: "
