@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.fake_server import read_log
+from testkit.fake_server import read_log
 from tests.support import Procs, expected_tone, read_wav, supervisor_cmd
 
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
+from testkit.net import free_port
 from tests.receivers import start_receiver, stop_receiver
-from tests.supervisor.test_metrics import free_port, scrape, value
+from tests.supervisor.test_metrics import scrape, value
 from tests.support import REPO, Procs, live_status, poll_for, supervisor_cmd
 
 NODE_DIR = REPO / "tests" / "node"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import socketio
 
-from tests.certs import make_ca, make_pki
+from testkit.certs import make_ca, make_pki
 from tests.receivers import start_receiver, stop_receiver
 from tests.support import Procs, expected_tone, read_wav, supervisor_cmd
 

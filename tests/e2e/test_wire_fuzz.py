@@ -20,10 +20,10 @@ import aiohttp
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from testkit.wire import RawSession
 from tests.receiver.test_receiver import tone_frame
 from tests.receiver.test_transport_limits import announced_url, receiver_cmd
 from tests.support import Procs, expected_tone, poll_for, read_wav, supervisor_cmd
-from tests.wire import RawSession
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),

@@ -1,6 +1,6 @@
 """A receiver under hostile peers (issue 14 items 2, 4, 5, 7): bounded, counted, quiet, stoppable.
 
-Each attack runs over raw websockets (tests/wire.py) while a python-socketio
+Each attack runs over raw websockets (testkit/wire.py) while a python-socketio
 client streams real frames; the good client's frames must all be acked and
 written bit-exact.
 """
@@ -20,10 +20,10 @@ import aiohttp
 import socketio
 
 from receiver.limits import FD_RESERVE
+from testkit.wire import RawSession, binary_header
 from tests.receiver.test_receiver import tone_frame
 from tests.receivers import start_receiver, stop_receiver
 from tests.support import Procs, expected_tone, read_wav
-from tests.wire import RawSession, binary_header
 
 MIB = 1 << 20
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import stat
 import subprocess
 from pathlib import Path
 
 import zmq
 
+from testkit.net import free_port
 from tests.support import (
     Procs,
     expected_tone,
@@ -19,13 +19,6 @@ from tests.support import (
     supervisor_cmd,
     wait_child_pid,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_run_dir_and_sockets_are_owner_only(procs: Procs, run_dir: Path, tmp_path: Path) -> None:
