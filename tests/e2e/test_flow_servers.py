@@ -21,7 +21,7 @@ import pytest
 
 from testkit.fake_server import read_log
 from testkit.net import free_port
-from tests.support import Procs, poll_for, supervisor_cmd
+from tests.support import Procs, poll_for, start_supervisor
 
 WINDOW = 8
 MAX_LATENCY_MS = 500
@@ -56,20 +56,10 @@ class FakeServer:
 
 def run_supervisor(procs: Procs, tmp_path: Path, url: str, *args: str) -> subprocess.Popen[str]:
     with (tmp_path / "supervisor.err").open("w") as err:  # the child keeps its own copy
-        return procs.start(
-            supervisor_cmd(
-                "start",
-                "--server",
-                url,
-                "--run-dir",
-                str(tmp_path / "run"),
-                "--report",
-                str(tmp_path / "r.json"),
-                *args,
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
+        run = start_supervisor(
+            procs, tmp_path / "run", "--server", url, *args, report=tmp_path / "r.json", stderr=err
         )
+        return run.proc
 
 
 def finish(proc: subprocess.Popen[str], tmp_path: Path, code: int = 0) -> dict[str, Any]:
