@@ -70,8 +70,11 @@ class Capture:
         self.frames.close()
 
 
+StartCapture = Callable[[dict[str, str]], Capture]
+
+
 @pytest.fixture
-def start_capture(procs: Procs, run_dir: Path) -> Iterator[Callable[[dict[str, str]], Capture]]:
+def start_capture(procs: Procs, run_dir: Path) -> Iterator[StartCapture]:
     ctx: zmq.Context[Any] = zmq.Context()
     started: list[Capture] = []
 
@@ -92,7 +95,7 @@ def captured(beat: dict[str, Any]) -> int:
     return int(beat["counters"]["captured"])
 
 
-def test_stop_releases_the_stream_and_portaudio(pulse: Pulse, start_capture):
+def test_stop_releases_the_stream_and_portaudio(pulse: Pulse, start_capture: StartCapture) -> None:
     capture = start_capture(pulse.env)
     capture.wait_for(lambda beat: captured(beat) >= 10)
     code, err = capture.stop(timeout=10)
@@ -101,7 +104,9 @@ def test_stop_releases_the_stream_and_portaudio(pulse: Pulse, start_capture):
     assert "ALSA lib" not in err  # the C libraries' probe noise is muted
 
 
-def test_frozen_server_capture_heartbeats_on_and_exits(pulse: Pulse, start_capture):
+def test_frozen_server_capture_heartbeats_on_and_exits(
+    pulse: Pulse, start_capture: StartCapture
+) -> None:
     capture = start_capture(pulse.env)
     capture.wait_for(lambda beat: captured(beat) >= 10)
     pulse.freeze()
@@ -122,7 +127,9 @@ def test_frozen_server_capture_heartbeats_on_and_exits(pulse: Pulse, start_captu
         pulse.thaw()
 
 
-def test_no_device_in_the_capture_process_is_one_line(no_audio_env, start_capture):
+def test_no_device_in_the_capture_process_is_one_line(
+    no_audio_env: dict[str, str], start_capture: StartCapture
+) -> None:
     capture = start_capture(no_audio_env)
     assert capture.proc.wait(timeout=30) == 2
     assert capture.proc.stderr is not None
@@ -132,7 +139,7 @@ def test_no_device_in_the_capture_process_is_one_line(no_audio_env, start_captur
 
 
 @pytest.mark.parametrize(("spec", "name"), [("PULS", "pulse"), ("1", "default"), ("-", "default")])
-def test_device_by_index_or_name_part(pulse: Pulse, spec: str, name: str):
+def test_device_by_index_or_name_part(pulse: Pulse, spec: str, name: str) -> None:
     command = [sys.executable, "-m", "capture_proc.probe", "check", spec, "16000", "1"]
     done = subprocess.run(
         command,
@@ -157,7 +164,7 @@ class _OnlyStereo48k:
         return True
 
 
-def test_format_mismatch_names_device_request_and_what_it_supports():
+def test_format_mismatch_names_device_request_and_what_it_supports() -> None:
     device = Device(3, "USB Mic", 2, 48000, True)
     with pytest.raises(SourceError) as raised:
         check_format(_OnlyStereo48k(), device, 16000, 4)

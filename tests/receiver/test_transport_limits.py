@@ -12,7 +12,7 @@ import resource
 import signal
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,9 @@ from tests.support import Procs, expected_tone, read_wav
 MIB = 1 << 20
 
 
-async def stream_beside(url: str, attack: Callable[[], Awaitable[Any]], frames: int = 40) -> Any:
+async def stream_beside(
+    url: str, attack: Callable[[], Coroutine[Any, Any, Any]], frames: int = 40
+) -> Any:
     """Stream ``frames`` good frames (stream "good") while ``attack`` runs; its result."""
     client = socketio.AsyncClient(reconnection=False, handle_sigint=False)
     await client.connect(url, transports=["websocket"], wait_timeout=10)

@@ -24,7 +24,8 @@ def wrapped(cause: BaseException) -> BaseException:
             raise socketio.exceptions.ConnectionError("Connection error") from None
     except socketio.exceptions.ConnectionError as exc:
         exc.__context__ = cause
-        return exc
+        wrapper: BaseException = exc
+        return wrapper
 
 
 def real_failure(url: str) -> BaseException:
