@@ -38,7 +38,7 @@ from pipeline import machine
 
 from supervisor.ops.control import ControlError, request
 from testkit.fake_server import read_log
-from testkit.net import free_port
+from uplink_runtime.net import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from testkit.certs import make_pki  # noqa: E402  (cryptography: a test extra)
-from testkit.net import free_port  # noqa: E402
+from uplink_runtime.net import free_port  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 

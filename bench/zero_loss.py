@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # testkit
 from pipeline import machine
 
-from testkit.net import free_port
+from uplink_runtime.net import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 FRESH_S = 0.1

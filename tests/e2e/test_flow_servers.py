@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from testkit.fake_server import read_log
-from testkit.net import free_port
 from tests.support import Procs, poll_for, start_supervisor
+from uplink_runtime.net import free_port
 
 WINDOW = 8
 MAX_LATENCY_MS = 500

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from testkit.net import free_port
 from tests.metrics import scrape, value
 from tests.receivers import start_receiver, stop_receiver
 from tests.support import REPO, Procs, control, live_status, poll_for, start_supervisor
+from uplink_runtime.net import free_port
 
 NODE_DIR = REPO / "tests" / "node"
 GOOD, BAD = "good-token-0123456789", "bad-token-9876543210"

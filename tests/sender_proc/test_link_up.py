@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from testkit.net import free_port
 from tests.receivers import start_receiver, stop_receiver
 from tests.sender_proc.conftest import LoneSender
 from tests.support import Procs, expected_tone, read_wav
 from uplink_frame import Frame, encode
+from uplink_runtime.net import free_port
 
 FRAMES = 10
 

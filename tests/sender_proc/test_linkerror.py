@@ -12,7 +12,7 @@ import socketio
 
 from sender_proc.linkerror import Failure, LinkError, classify, server_reason
 from supervisor.outcome import LinkWatch
-from testkit.net import free_port
+from uplink_runtime.net import free_port
 
 
 def wrapped(cause: BaseException) -> BaseException:

@@ -8,7 +8,6 @@ import socket
 import subprocess
 from pathlib import Path
 
-from testkit.net import free_port
 from tests.metrics import Samples, scrape, value
 from tests.support import (
     Procs,
@@ -18,6 +17,7 @@ from tests.support import (
     start_supervisor,
     wait_child_pid,
 )
+from uplink_runtime.net import free_port
 
 
 def test_metrics_scrape_and_parse(procs: Procs, run_dir: Path) -> None:

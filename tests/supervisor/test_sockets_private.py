@@ -7,7 +7,6 @@ from pathlib import Path
 
 import zmq
 
-from testkit.net import free_port
 from tests.support import (
     Procs,
     expected_tone,
@@ -18,6 +17,7 @@ from tests.support import (
     start_supervisor,
     wait_child_pid,
 )
+from uplink_runtime.net import free_port
 
 
 def test_run_dir_and_sockets_are_owner_only(procs: Procs, run_dir: Path) -> None:

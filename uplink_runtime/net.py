@@ -1,4 +1,4 @@
-"""Ports for servers a test or benchmark starts."""
+"""A free TCP port: the embedded receiver's, and any server a test or benchmark starts."""
 
 from __future__ import annotations
 
