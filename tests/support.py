@@ -14,27 +14,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import wave
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from testkit.wait import poll_for as poll_for  # noqa: PLC0414  (re-exported for the tests)
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def poll_for(condition: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
-    """Wait until condition() is truthy; fail the test (not hang) after timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s: {condition}")
 
 
 def expected_tone(

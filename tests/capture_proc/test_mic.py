@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.capture_proc.conftest import Pulse
+from testkit.pulse import Pulse
 from tests.capture_proc.signals import (
     NOISE_S,
     PAUSE_S,

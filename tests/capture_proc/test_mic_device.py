@@ -18,7 +18,7 @@ import zmq
 from capture_proc.config import CaptureConfig
 from capture_proc.mic import Device, check_format
 from capture_proc.sources import SourceError
-from tests.capture_proc.conftest import Pulse
+from testkit.pulse import Pulse
 from tests.support import Procs, poll_for
 from uplink_runtime.child import ChildSpec, decode_heartbeat, save_config
 

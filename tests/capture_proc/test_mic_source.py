@@ -10,7 +10,7 @@ import pytest
 from capture_proc import mic, micstream
 from capture_proc.micstream import MicSource
 from capture_proc.sources import SourceError
-from tests.capture_proc.conftest import Pulse
+from testkit.pulse import Pulse
 from tests.support import poll_for
 
 
