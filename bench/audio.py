@@ -10,10 +10,13 @@ Sections (``--section``, default all):
 
 - ``alarms``: the level meter's cost per frame, and each alarm's detection
   latency on a virtual microphone (bench/_alarms.py).
+- ``suppression``: bytes on the wire, sender CPU and the speech correlation
+  at the receiver with ``suppress_silence`` off and on, then WebRTC's VAD
+  against an energy gate (bench/_silence.py; needs espeak-ng and sox).
 
-Each section is a function ``section(args) -> (title, header, rows)``.
+Each section is a function ``section(args)`` that prints its tables.
 
-    python bench/audio.py [--seconds 60] [--repeats 3] [--section resample]
+    python bench/audio.py [--seconds 60] [--repeats 3] [--noise-dbfs -60] [--section resample]
 """
 
 from __future__ import annotations
@@ -21,8 +24,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
@@ -108,7 +115,7 @@ def resample(args: argparse.Namespace) -> Table:
     return f"Resampling and mixing, {args.seconds:g} s of a 1 kHz sine per row", header, rows
 
 
-def alarms(args: argparse.Namespace) -> Table:
+def alarms(args: argparse.Namespace) -> None:
     import _alarms  # starts PulseAudio: only when this section runs
 
     title = (
@@ -116,16 +123,25 @@ def alarms(args: argparse.Namespace) -> Table:
         f"(16 kHz mono); detection latency, silence_alarm_s = {args.alarm_s:g}, "
         f"{args.repeats} rounds"
     )
-    return (
-        title,
-        ["alarm event", "median s", "max s"],
-        _alarms.alarm_latency(args.repeats, args.alarm_s),
-    )
+    rows = _alarms.alarm_latency(args.repeats, args.alarm_s)
+    print_table(title, ["alarm event", "median s", "max s"], rows)
 
 
-SECTIONS: dict[str, Callable[[argparse.Namespace], Table]] = {
-    "resample": resample,
+def suppression(args: argparse.Namespace) -> None:
+    import _silence  # runs espeak-ng and whole pipelines: only when this section runs
+
+    missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"bench: needs {' and '.join(missing)} (apt-get install espeak-ng sox)")
+    _silence.suppression(args.noise_dbfs)
+    with tempfile.TemporaryDirectory(prefix="au-bench-") as tmp:
+        _silence.detectors(Path(tmp))
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "resample": lambda args: print_table(*resample(args)),
     "alarms": alarms,
+    "suppression": suppression,
 }
 
 
@@ -146,6 +162,9 @@ def main() -> None:
         "--alarm-s", type=float, default=2.0, help="silence_alarm_s of the alarm run, s (2)"
     )
     parser.add_argument(
+        "--noise-dbfs", type=float, default=-60.0, help="suppression: noise under the speech (-60)"
+    )
+    parser.add_argument(
         "--section", choices=sorted(SECTIONS), action="append", help="default: every section"
     )
     args = parser.parse_args()
@@ -154,7 +173,7 @@ def main() -> None:
         f"{os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
     )
     for name in args.section or SECTIONS:
-        print_table(*SECTIONS[name](args))
+        SECTIONS[name](args)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ class CaptureConfig:
     input_rate: int | None = None
     input_channels: int | None = None
     stdin_gone: bool = False  # an earlier capture process of this run had stdin
+    suppress_silence: bool = False  # docs/silence.md
 
     @property
     def frame_s(self) -> float:

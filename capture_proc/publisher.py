@@ -35,6 +35,7 @@ class Publisher:
             CaptureCounter.QUEUE,
         )
         self.counters: dict[str, int] = dict.fromkeys(kinds, 0)
+        self.also: list[Mapping[str, int]] = []  # more counters for the heartbeat
         held_ms = config.budget_ms + config.hwm_ms + _MARGIN_MS
         self.retention = Retention(math.ceil(held_ms / config.frame_ms), config.budget_ms / 1000)
         self._sock = ctx.socket(zmq.PUSH)
@@ -81,8 +82,8 @@ class Publisher:
         return bool(self._sock.poll(0, zmq.POLLOUT))
 
     def publish(self, frame: Frame) -> None:
-        self.counters[CaptureCounter.CAPTURED] += 1
-        self.retention.add(frame.seq, encode(frame), frame.t_ready)
+        self.counters[CaptureCounter.CAPTURED] += frame.frames  # a silence run counts as its frames
+        self.retention.add(frame.seq, encode(frame), frame.t_ready, frame.frames)
         self.flush()
 
     def flush(self) -> None:
@@ -92,8 +93,7 @@ class Publisher:
                 self._sock.send(item[1], zmq.NOBLOCK)
             except zmq.Again:
                 return
-            self.retention.pushed(item[0], time.monotonic())
-            self.counters[CaptureCounter.SENT] += 1
+            self.counters[CaptureCounter.SENT] += self.retention.pushed(item[0], time.monotonic())
 
     def drain(self, timeout_s: float, heartbeat: Heartbeat, info: Mapping[str, Any]) -> None:
         """A stop: keep pushing until every frame has a fate, or ``timeout_s`` ran out.
@@ -129,6 +129,8 @@ class Publisher:
         if final or force or heartbeat.due(time.monotonic()):
             counters = {**self.counters, **self.retention.counters, **self.finishes.counters}
             counters.update(self.meter.counters)
+            for more in self.also:
+                counters.update(more)
             if final:
                 counters[CaptureCounter.SHUTDOWN] = self.retention.unfinished
             info = {**info, **self.meter.info(), "stream": self.stream}

@@ -13,10 +13,12 @@ import zmq
 
 from capture_proc.config import CaptureConfig
 from capture_proc.encoding import FrameMaker
+from capture_proc.gate import Audio, Out
 from capture_proc.levels import LevelMeter
 from capture_proc.mic import mute_native_stderr
 from capture_proc.publisher import Publisher
 from capture_proc.sources import DeviceSource, PipeInput, Source, SourceError, open_source
+from capture_proc.vad import Suppressor, VadUnavailable
 from uplink_frame.codec import CodecUnavailable
 from uplink_frame.counters import CaptureCounter
 from uplink_runtime.child import (
@@ -38,11 +40,13 @@ def capture(
     stop: StopFlag,
     ctx: zmq.Context[Any],
     maker: FrameMaker,
+    *,
+    suppressor: Suppressor | None = None,
 ) -> None:
     heartbeat = Heartbeat(ctx, config.child)
     meter = LevelMeter(config.silence_db, config.silence_alarm_s, config.rate * config.channels)
     publisher = Publisher(ctx, config, meter)
-    loop = _Loop(config, publisher, heartbeat, stop, config.seq_start, maker)
+    loop = _Loop(config, publisher, heartbeat, stop, config.seq_start, maker, suppressor)
     try:
         if not publisher.wait_for_peer(config.wait_peer_ms / 1000, heartbeat, stop):
             logger.warning("capture: no sender attached after %d ms", config.wait_peer_ms)
@@ -51,6 +55,7 @@ def capture(
         else:
             loop.timed(source)
     finally:
+        loop.flush()
         extra = source.counters if isinstance(source, DeviceSource) else None
         described = source.info if isinstance(source, DeviceSource) else {}
         info = {"next_seq": loop.next_seq, "ended": not stop.requested, **described}
@@ -68,6 +73,11 @@ class _Loop:
     stop: StopFlag
     next_seq: int
     maker: FrameMaker
+    suppressor: Suppressor | None = None  # suppress_silence: capture_proc/gate.py
+
+    def __post_init__(self) -> None:
+        if self.suppressor:
+            self.publisher.also.append(self.suppressor.counters)
 
     def timed(self, source: Source) -> None:
         """Tone and file: this loop keeps the time and asks for frame ``seq``."""
@@ -82,7 +92,7 @@ class _Loop:
             elif not self.publisher.ready(self.heartbeat.interval_s / 2):
                 # unpaced: no device can overflow, so run as fast as the senders
                 # take frames rather than make frames only to drop them
-                self.publisher.beat(self.heartbeat, {"next_seq": seq, "waiting": True})
+                self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq, "waiting": True})
                 continue
             audio = source.read(seq)
             if audio is None:
@@ -91,7 +101,8 @@ class _Loop:
             t_capture = t0_wall + offset if config.pace else time.time() - config.frame_s
             self._publish(seq, t_capture, audio)
             seq += 1
-            self.publisher.beat(self.heartbeat, {"next_seq": seq})
+            # what went out: a restarted capture makes again what the gate still held
+            self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq})
 
     def device(self, source: DeviceSource) -> None:
         """Microphone or pipe: the input keeps the time; never blocks longer than half a beat.
@@ -125,13 +136,31 @@ class _Loop:
         return self.publisher.ready(wait_s)
 
     def _publish(self, seq: int, t_capture: float, audio: bytes) -> None:
-        self.publisher.publish(self.maker.make(seq, t_capture, audio))
-        for change in self.publisher.meter.add(audio):  # after the frame is on its way
-            # decided and logged here, where the samples are: the supervisor only exports
+        if self.suppressor is None:
+            self._emit([Audio(seq, t_capture, audio)])
+        else:
+            self._emit(self.suppressor.push(seq, t_capture, audio))
+        # every frame, suppressed or not, after it is on its way: a dead microphone is
+        # silent whether or not its silence is sent; decided and logged here, where the
+        # samples are (the supervisor only exports)
+        for change in self.publisher.meter.add(audio):
             logger.warning("capture %s: %s", self.config.stream, change.describe())
-        self.next_seq = seq + 1
-        # the supervisor times recoveries by the first frame captured
-        if self.publisher.counters[CaptureCounter.CAPTURED] == 1:
+
+    def flush(self) -> None:
+        """The source ended or a stop: frames the gate holds go out (as silence)."""
+        if self.suppressor:
+            self._emit(self.suppressor.flush())
+
+    def _emit(self, out: list[Out]) -> None:
+        first = self.publisher.counters[CaptureCounter.CAPTURED] == 0
+        for item in out:
+            if isinstance(item, Audio):
+                frame = self.maker.make(item.seq, item.t_capture, item.pcm)
+            else:
+                frame = self.maker.silence(item.seq, item.frames, item.t_capture)
+            self.publisher.publish(frame)
+            self.next_seq = frame.seq + frame.frames
+        if first and out:  # the supervisor times recoveries by the first frame
             self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq}, force=True)
 
 
@@ -157,16 +186,19 @@ def main(config_path: str) -> None:
         mute_native_stderr()
     try:
         maker = FrameMaker(config)
+        suppressor = None
+        if config.suppress_silence:
+            suppressor = Suppressor(config.rate, config.channels, config.frame_s)
         source = open_source(
             config.source, config.rate, config.channels, config.samples_per_frame, _pipe(config)
         )
-    except (SourceError, CodecUnavailable) as exc:
+    except (SourceError, CodecUnavailable, VadUnavailable) as exc:
         print(f"capture: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)
     ctx: zmq.Context[Any] = zmq.Context()
     try:
         logger.info("capture %s started: %s", config.child.name, config.source)
-        capture(config, source, stop, ctx, maker)
+        capture(config, source, stop, ctx, maker, suppressor=suppressor)
     except SourceError as exc:  # the input turned out not to be what the config says
         print(f"capture: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)

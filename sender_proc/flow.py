@@ -22,7 +22,8 @@ Frames unacked when the link drops go back to the front of ``pending`` and
 count as ``retransmitted`` when they are sent again (``lost_in_flight``
 stays 0; the key remains for reports read by older tools). Every fate is
 also appended to ``settled`` for the shell to report to capture.
-An emit may carry a batch of frames; every counter counts frames.
+An emit may carry a batch of frames; every counter counts frames, and a
+silence run (uplink_frame/format.py) counts as the frames it stands for.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ from uplink_runtime.histogram import Histogram
 
 COUNTERS = tuple(SenderCounter)
 FATES = SENDER_FATES
+
+
+def seqs(frames: list[Frame]) -> int:
+    """Frames counted as the seqs they stand for (a silence run is several)."""
+    return sum(frame.frames for frame in frames)
 
 
 @dataclass(slots=True)
@@ -80,7 +86,7 @@ class FlowControl:
 
     def settle(self, reason: SenderCounter, frames: list[Frame]) -> None:
         """Count frames that left for good and note their fate for capture."""
-        self.counters[reason] += len(frames)
+        self.counters[reason] += seqs(frames)
         fate = FATES[reason]
         self.settled.extend((frame, fate) for frame in frames)
 
@@ -89,7 +95,7 @@ class FlowControl:
         return self.connected and self.stalled_since is None
 
     def offer(self, frame: Frame) -> None:
-        self.counters[SenderCounter.RECEIVED] += 1
+        self.counters[SenderCounter.RECEIVED] += frame.frames
         self._pushed_out(self.pending.add(frame, self.feeding), frame.t_ready)
         self._trim_backlog()
 
@@ -137,11 +143,11 @@ class FlowControl:
         if self._resend:
             again = [f for f in batch if (f.stream, f.seq) in self._resend]
             self._resend.difference_update((f.stream, f.seq) for f in again)
-            self.count(SenderCounter.RETRANSMITTED, len(again))
+            self.count(SenderCounter.RETRANSMITTED, seqs(again))
         return batch
 
     def sent(self, ack_id: int, frames: list[Frame], now: float) -> None:
-        self.counters[SenderCounter.SENT] += len(frames)
+        self.counters[SenderCounter.SENT] += seqs(frames)
         if not self.limits.acks:
             self.settle(SenderCounter.WRITTEN, frames)
             return
@@ -197,7 +203,7 @@ class FlowControl:
         """A stop's drain deadline passed: what is still held, counted; capture pushes it again."""
         self.link_down()
         left = self.pending.clear()
-        self.count(SenderCounter.SHUTDOWN, len(left))
+        self.count(SenderCounter.SHUTDOWN, seqs(left))
         self._resend.clear()
         return left
 

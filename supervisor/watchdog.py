@@ -58,7 +58,11 @@ def _progress(role: Role, msg: dict[str, Any]) -> tuple[int, bool]:
     """(a number that grows while the child works, whether it has work to do)."""
     counters, info = msg["counters"], msg["info"]
     if role is Role.CAPTURE:
-        return int(counters.get(CaptureCounter.CAPTURED, 0)), not info.get("waiting", False)
+        # suppress_silence publishes a pause once a second, but counts each frame it
+        # suppresses as it goes: the sum moves with every frame (docs/silence.md)
+        captured = int(counters.get(CaptureCounter.CAPTURED, 0))
+        work = captured + int(counters.get(CaptureCounter.SUPPRESSED, 0))
+        return work, not info.get("waiting", False)
     if role is Role.SENDER:
         held = int(info.get("pending", 0)) + int(info.get("inflight", 0))
         # without a link it waits for its server, not stuck: complete delivery

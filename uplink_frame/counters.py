@@ -76,6 +76,7 @@ class CaptureCounter(StrEnum):
     GAP_FRAMES = "gap_frames"
     GAP_MS = "gap_ms"
     OVERFLOW = "overflow"
+    SUPPRESSED = "suppressed"  # silent frames sent as silence runs (capture_proc/gate.py)
 
 
 class ReceiverCounter(StrEnum):

@@ -14,9 +14,8 @@ from supervisor.config.keys import KEYS, Flag, Key, default_text
 
 def flag_help(k: Key) -> str:
     # argparse %-formats help text: a literal % must be doubled
-    if k.flag is Flag.VALUE:
-        return f"{k.help} (default: {default_text(k)})".replace("%", "%%")
-    return k.help.replace("%", "%%")  # a switch's help says what it changes from
+    said = k.help if "default:" in k.help else f"{k.help} (default: {default_text(k)})"
+    return said.replace("%", "%%")  # a switch's help may say its default its own way
 
 
 def add_flags(parser: argparse.ArgumentParser) -> None:

@@ -254,6 +254,16 @@ class Options:
         "the *silent* alarm: RMS below `silence_db` for this many seconds raises it (see "
         "[levels](levels.md))",
     )
+    suppress_silence: bool = key(
+        False,
+        p.boolean,
+        "send silence (by WebRTC VAD) as small silence-run frames, keeping 200 ms before and "
+        "after speech (docs/silence.md)",
+        "`true` (flag `--suppress-silence`): send silence as small silence-run frames (WebRTC "
+        "VAD, 200 ms kept before and after speech; needs `audio-uplink[vad]`); see "
+        "[silence](silence.md)",
+        flag=Flag.SET_TRUE,
+    )
     # operations and security
     auth_token_file: str | None = key(
         None,

@@ -123,6 +123,21 @@ def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Opt
         frame_bytes(options.rate, options.frame_ms, options.channels)
     except FrameError as exc:
         raise ConfigError(f"frame_ms: {exc}") from None
-    if problem := codec_options.check(options):
+    if problem := codec_options.check(options) or silence_problem(options):
         raise ConfigError(problem)
     return options
+
+
+def silence_problem(options: Options) -> str | None:
+    """The one-line reason suppress_silence cannot run with these options, or None."""
+    if not options.suppress_silence:
+        return None
+    # here, not at the top: senders and receivers import this module, and need no numpy
+    from capture_proc import vad
+
+    # the pre-roll is held back that long: in a shorter budget it would arrive stale
+    least = round(1000 * vad.PREROLL_S + 200)
+    if options.budget_ms() < least:
+        key = "buffer_ms" if options.delivery == "complete" else "max_latency_ms"
+        return f"{key} = {options.budget_ms()}: suppress_silence needs at least {least}"
+    return vad.problem(options.rate)

@@ -48,6 +48,8 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
             "retransmitted": capture.get(C.RETRANSMITTED, 0) + sender.get(S.RETRANSMITTED, 0),
             "written": written,
             "stalls": sender.get(S.STALLS, 0),
+            # sent as silence runs (docs/silence.md): delivered, so not a drop
+            "suppressed": capture.get(C.SUPPRESSED, 0),
             "dropped": dropped,
             "unaccounted": captured - acked - written - sum(dropped.values()),
             "bad": sender.get(S.BAD_FRAME, 0),
@@ -66,12 +68,15 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
     report["capture"] = {k: n for k, n in capture.items() if not is_level_counter(k)}
     report["levels"] = levels.report(stats, children)
     report["sources"] = {
-        c.name: _source(stats.by_name[c.name].info) for c in children if c.role == "capture"
+        c.name: _source(stats.by_name[c.name].info) for c in children if c.role is Role.CAPTURE
     }
     report["bad_heartbeats"] = stats.bad_heartbeats
     if stats.heard(Role.RECEIVER):
         report["receiver"] = stats.role_counters(Role.RECEIVER)
     return report
+
+
+_OPTIONAL_COUNTS = ("written", "stalls", "retransmitted", "suppressed")
 
 
 def _source(info: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +91,7 @@ def summary(report: dict[str, Any]) -> str:
     lines = [
         f"audio-uplink ran {report['duration_s']:.1f} s",
         f"  frames: captured {f['captured']}, sent {f['sent']}, acked {f['acked']}, "
-        + "".join(f"{k} {f[k]}, " for k in ("written", "stalls", "retransmitted") if f.get(k))
+        + "".join(f"{k} {f[k]}, " for k in _OPTIONAL_COUNTS if f.get(k))
         + f"unaccounted {f['unaccounted']}",
         f"  dropped: {drops}",
         "  latency capture->ack ms: "

@@ -47,7 +47,7 @@ def test_every_fate_is_counted_by_a_sender_and_by_capture() -> None:
     assert set(SENDER_PROGRESS) <= set(SenderCounter)
     assert {"stale", "hwm", "queue", "evicted", "shutdown"} <= set(Drop)
     assert set(SenderCounter) | set(CaptureCounter) >= LOSSES
-    assert ReceiverCounter.FRAMES == "frames"  # the wire name: never renamed
+    assert ReceiverCounter.FRAMES.value == "frames"  # the wire name: never renamed
 
 
 def string_literals(path: Path) -> list[tuple[int, str]]:

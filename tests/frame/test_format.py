@@ -25,7 +25,10 @@ GOOD = Frame("main", 7, 1_700_000_000.25, 16000, 1, AUDIO)
 
 def mutated(**changes: Any) -> bytes:
     fields = GOOD.to_dict() | changes
-    return msgpack.packb({k: v for k, v in fields.items() if v is not _DROP}, use_bin_type=True)
+    packed: bytes = msgpack.packb(
+        {k: v for k, v in fields.items() if v is not _DROP}, use_bin_type=True
+    )
+    return packed
 
 
 _DROP = object()
@@ -58,8 +61,10 @@ def test_stereo_48k_round_trip() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"v": 3}, "version"),
-        ({"v": True}, "v must be"),
+        ({"v": 4}, "unsupported frame version 4, expected 2 or 3"),
+        ({"v": 3}, "missing ['frame_samples', 'silent']"),
+        ({"v": True}, "unsupported frame version True"),
+        ({"v": 2.0}, "unsupported frame version 2.0"),
         ({"epoch": -1}, "epoch"),
         ({"epoch": 1 << 53}, "epoch"),
         ({"epoch": "7"}, "epoch"),
@@ -124,7 +129,8 @@ def test_oversized_message_is_rejected_before_parsing() -> None:
 
 
 def test_from_dict_rejects_non_maps() -> None:
-    for obj in (None, [], "x", 3):
+    objs: tuple[object, ...] = (None, [], "x", 3)
+    for obj in objs:
         with pytest.raises(FrameError):
             from_dict(obj)
 

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import wave
 from pathlib import Path
 
 import pytest
 
-from tests.support import supervisor_cmd
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        supervisor_cmd(*args), capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
+from tests.support import (
+    Procs,
+    one_line_error,
+    poll_for,
+    run_status,
+    run_supervisor,
+    start_supervisor,
+    supervisor_cmd,
+)
 
 
 @pytest.mark.parametrize(
@@ -39,10 +34,13 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
         (["--duration", "-1"], "--duration"),
         (["--bogus", "1"], "unrecognized arguments: --bogus"),
         (["--source", "file:/nonexistent.wav"], "cannot read WAV file"),
+        (["--suppress-silence", "--rate", "44100"], "suppress_silence (webrtcvad) takes rate"),
+        (["--suppress-silence", "--max-latency-ms", "300"], "suppress_silence needs at least 400"),
+        (["--suppress-silence", "yes"], "unrecognized arguments: yes"),
     ],
 )
 def test_bad_flag(flags: list[str], names: str, run_dir: Path) -> None:
-    line = one_line_error(run("start", "--run-dir", str(run_dir), *flags))
+    line = one_line_error(run_supervisor("start", "--run-dir", str(run_dir), *flags))
     assert names in line
 
 
@@ -53,17 +51,20 @@ def test_bad_flag(flags: list[str], names: str, run_dir: Path) -> None:
         ("colour = 'blue'\n", "unknown config file key 'colour'"),
         ("window = 0\n", "window = 0"),
         ("rate = [\n", "not valid TOML"),
+        ("suppress_silence = 'yes'\n", "suppress_silence = 'yes': expected true or false"),
     ],
 )
 def test_bad_config_file(toml: str, names: str, tmp_path: Path, run_dir: Path) -> None:
     path = tmp_path / "uplink.toml"
     path.write_text(toml)
-    line = one_line_error(run("start", "--config", str(path), "--run-dir", str(run_dir)))
+    line = one_line_error(run_supervisor("start", "--config", str(path), "--run-dir", str(run_dir)))
     assert names in line
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
-    assert "No such file" in one_line_error(run("start", "--config", str(tmp_path / "no.toml")))
+    assert "No such file" in one_line_error(
+        run_supervisor("start", "--config", str(tmp_path / "no.toml"))
+    )
 
 
 def test_8_bit_wav_is_refused_with_the_fix(tmp_path: Path, run_dir: Path) -> None:
@@ -73,7 +74,9 @@ def test_8_bit_wav_is_refused_with_the_fix(tmp_path: Path, run_dir: Path) -> Non
         w.setsampwidth(1)
         w.setframerate(16000)
         w.writeframes(b"\x80" * 1600)
-    line = one_line_error(run("start", "--source", f"file:{path}", "--run-dir", str(run_dir)))
+    line = one_line_error(
+        run_supervisor("start", "--source", f"file:{path}", "--run-dir", str(run_dir))
+    )
     assert "8-bit" in line and "16-bit PCM" in line
 
 
@@ -84,26 +87,32 @@ def test_wav_rate_mismatch_names_the_flags(tmp_path: Path, run_dir: Path) -> Non
         w.setsampwidth(2)
         w.setframerate(44100)
         w.writeframes(b"\0" * 4 * 441)
-    line = one_line_error(run("start", "--source", f"file:{path}", "--run-dir", str(run_dir)))
+    line = one_line_error(
+        run_supervisor("start", "--source", f"file:{path}", "--run-dir", str(run_dir))
+    )
     assert "--rate 44100 --channels 2" in line
 
 
-def test_second_supervisor_on_a_live_run_dir_is_refused(run_dir: Path, procs) -> None:  # type: ignore[no-untyped-def]
-    from tests.support import poll_for, run_status
-
-    first = procs.start(
-        supervisor_cmd(
-            "start",
-            "--duration",
-            "30",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(run_dir.parent / "rec"),
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def test_second_supervisor_on_a_live_run_dir_is_refused(run_dir: Path, procs: Procs) -> None:
+    first = start_supervisor(procs, run_dir, "--duration", "30", stderr=subprocess.DEVNULL).proc
     poll_for(lambda: run_status(run_dir).get("supervisor") == first.pid, timeout=30)
-    line = one_line_error(run("start", "--run-dir", str(run_dir)))
+    line = one_line_error(run_supervisor("start", "--run-dir", str(run_dir)))
     assert f"another supervisor (pid {first.pid})" in line
+
+
+def test_suppress_silence_without_webrtcvad_says_what_to_install(
+    tmp_path: Path, run_dir: Path
+) -> None:
+    (tmp_path / "webrtcvad.py").write_text("raise ImportError('not installed')\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}:{os.environ.get('PYTHONPATH', '')}"}
+    result = subprocess.run(
+        supervisor_cmd("start", "--run-dir", str(run_dir), "--suppress-silence"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    line = one_line_error(result)
+    needs = "suppress_silence needs the Python package webrtcvad-wheels"
+    assert line.endswith(f"{needs}: pip install 'audio-uplink[vad]'"), line
