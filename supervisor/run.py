@@ -120,7 +120,7 @@ class Supervisor:
         self.channels.poll(timeout_ms, self._on_heartbeat, self._on_request)
 
     def _tick(self) -> None:
-        self._pump(_TICK_MS)
+        self._pump(self._tick_ms())
         now = time.monotonic()
         for child in list(self.children):
             if self.retired.due(child, now):
@@ -135,9 +135,18 @@ class Supervisor:
             if child.restart_at is not None and now >= child.restart_at:
                 self._restart(child)
         self._write_status()
-        self.live.update(self.status(), now)
+        if self.live.due(now):  # a status table costs a row per child: only when shown
+            self.live.update(self.status(), now)
         if self.metrics:
             self.metrics.refresh(self.stats, self.children, now - self.t0)
+
+    def _tick_ms(self) -> int:
+        """Up to a tick, but no later than the next restart is due: a restart waits for its
+        backoff, not for the tick after it."""
+        due = [c.restart_at for c in self.children if c.restart_at is not None]
+        if not due:
+            return _TICK_MS
+        return max(0, min(_TICK_MS, math.ceil((min(due) - time.monotonic()) * 1000)))
 
     def _watch(self, child: Child, now: float) -> None:
         if not child.alive or child.kill_at is not None or child.removed or self.stop_reason:
