@@ -7,10 +7,12 @@ the server would on another machine. Per quota it prints capture->ack p99
 latency (the report), frames lost by the receiver's own evidence (frames
 capture made minus frames in the receiver's stats.json), and start-up time
 (launch to the first frame in the receiver's WAV directory). Then the lowest
-quota whose p99 held ``--p99-goal-ms``. Root and a writable cgroup tree are
-needed: otherwise it says so in one line and exits 2.
+quota whose p99 held ``--p99-goal-ms``. Each run lasts ``--seconds`` from
+the first frame, then the supervisor is stopped (its report covers it all).
+Root and a writable cgroup tree are needed: otherwise it says so in one
+line and exits 2.
 
-    python bench/small_device.py --seconds 30 [--before DIR]
+    python bench/small_device.py --seconds 30 [--before DIR] [-- --batch-ms 40]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import contextlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +38,7 @@ from pipeline import machine
 
 PERIOD_US = 100_000
 QUOTAS = (20.0, 10.0, 5.0, 3.0)
+_START_TIMEOUT_S = 180.0  # 3 % of a core imports three interpreters' worth slowly
 _V2, _V1 = Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/cpu")
 
 
@@ -115,14 +119,16 @@ def receiver(work: Path, tree: Path | None) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def one_run(percent: float, seconds: float, tree: Path | None) -> dict[str, float | int | None]:
+def one_run(
+    percent: float, seconds: float, tree: Path | None, extra: list[str]
+) -> dict[str, float | int | None]:
     work = Path(tempfile.mkdtemp(prefix="au-small-", dir="/tmp"))
     quota = Quota(percent)
     try:
         with receiver(work, tree) as url:
             argv = [sys.executable, "-m", "supervisor", "start", "--server", url]
-            argv += ["--duration", str(seconds), "--run-dir", str(work / "run")]
-            argv += ["--report", str(work / "report.json")]
+            argv += ["--run-dir", str(work / "run"), "--report", str(work / "report.json")]
+            argv += extra
             t0 = time.monotonic()
             proc = subprocess.Popen(
                 quota.wrap(argv),
@@ -131,8 +137,10 @@ def one_run(percent: float, seconds: float, tree: Path | None) -> dict[str, floa
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            startup = first_wav(work / "rec", proc, t0)
-            proc.wait(timeout=seconds + 120)
+            startup = first_wav(work / "rec", proc, t0, _START_TIMEOUT_S)
+            time.sleep(seconds)  # measured from the first frame: start-up is its own figure
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=_START_TIMEOUT_S)
             throttled = quota.throttled_s()
         report = json.loads((work / "report.json").read_text())
         streams = json.loads((work / "rec" / "stats.json").read_text())["streams"]
@@ -149,9 +157,11 @@ def one_run(percent: float, seconds: float, tree: Path | None) -> dict[str, floa
         quota.remove()
 
 
-def first_wav(rec: Path, proc: subprocess.Popen[bytes], t0: float) -> float | None:
+def first_wav(
+    rec: Path, proc: subprocess.Popen[bytes], t0: float, timeout_s: float
+) -> float | None:
     """Seconds from launch until the receiver has written audio (None: never)."""
-    while proc.poll() is None:
+    while proc.poll() is None and time.monotonic() - t0 < timeout_s:
         if any(p.stat().st_size > 44 for p in rec.glob("**/*.wav")):
             return time.monotonic() - t0
         time.sleep(0.02)
@@ -160,7 +170,9 @@ def first_wav(rec: Path, proc: subprocess.Popen[bytes], t0: float) -> float | No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=30.0, help="each run's duration")
+    parser.add_argument(
+        "--seconds", type=float, default=30.0, help="each run, from its first frame"
+    )
     parser.add_argument("--quotas", type=float, nargs="+", default=QUOTAS, help="% of one core")
     parser.add_argument("--p99-goal-ms", type=float, default=50.0)
     parser.add_argument(
@@ -168,6 +180,7 @@ def main() -> None:
         type=Path,
         help="also run an earlier commit's tree (git archive REV | tar -x -C DIR), same venv",
     )
+    parser.add_argument("start_args", nargs="*", help="more `supervisor start` flags, after --")
     args = parser.parse_args()
     refuse_unless_writable()
     trees: dict[str, Path | None] = {"this tree": None}
@@ -176,14 +189,15 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(
         f"run: {args.seconds:.0f} s per quota, tone 16 kHz mono, 20 ms frames; capture, sender "
-        "and supervisor in the cgroup, the receiver outside"
+        "and supervisor in the cgroup, the receiver outside; flags: "
+        + (" ".join(args.start_args) or "defaults")
     )
     head = f"{'tree':<30}{'quota %':>8}{'p99 ms':>10}{'lost':>6}{'of':>7}{'start s':>9}"
     print(head + f"{'throttled s':>13}")
     for label, tree in trees.items():
         held = []
         for percent in args.quotas:
-            r = one_run(percent, args.seconds, tree)
+            r = one_run(percent, args.seconds, tree, args.start_args)
             start = "-" if r["startup_s"] is None else f"{r['startup_s']:.2f}"
             print(
                 f"{label:<30}{percent:>8g}{r['p99_ms']!s:>10}{r['lost']:>6}{r['captured']:>7}"
