@@ -15,6 +15,7 @@ _NEEDS = {
     "zmq": "pyzmq",
     "numpy": "numpy",
     "websocket": "websocket-client",  # the tutorial's sync client (bench/naive_loop.py)
+    "redis": "redis",  # bench/ingest.py (the redis extra)
 }
 
 
@@ -25,7 +26,7 @@ def check() -> None:
     if missing:
         print(
             f"bench: {', '.join(missing)} not installed: run scripts/bootstrap.sh, then "
-            f".venv/bin/python {sys.argv[0]} (or pip install -e '.[bench]')",
+            f".venv/bin/python {sys.argv[0]} (or pip install -e '.[bench,redis]')",
             file=sys.stderr,
         )
         sys.exit(2)

@@ -28,6 +28,8 @@ class CaptureConfig:
     bitrate: int = 24000
     application: str = "voip"
     curve_dir: str | None = None  # tcp:// endpoint: CURVE server (supervisor/curve.py)
+    silence_db: float = -60.0  # capture_proc/levels.py: the silent alarm
+    silence_alarm_s: float = 10.0
 
     @property
     def frame_s(self) -> float:

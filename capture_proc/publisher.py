@@ -11,6 +11,7 @@ import zmq
 
 from capture_proc.config import CaptureConfig
 from capture_proc.finishes import Finishes
+from capture_proc.levels import LevelMeter
 from capture_proc.retention import Retention
 from uplink_frame import Frame, encode
 from uplink_frame.finish import LEASE_S, finish_endpoint
@@ -23,7 +24,9 @@ _MARGIN_MS = 2000 + 2 * LEASE_S * 1000  # reports and leases lag behind the budg
 class Publisher:
     """Owns the PUSH socket and the ring; a full high-water mark leaves frames queued."""
 
-    def __init__(self, ctx: zmq.Context[Any], config: CaptureConfig) -> None:
+    def __init__(self, ctx: zmq.Context[Any], config: CaptureConfig, meter: LevelMeter) -> None:
+        self.meter = meter  # its levels and alarms ride in every heartbeat
+        self.stream = config.stream
         self.counters = {"captured": 0, "sent": 0, "dropped.hwm": 0, "dropped.queue": 0}
         held_ms = config.budget_ms + config.hwm_ms + _MARGIN_MS
         self.retention = Retention(math.ceil(held_ms / config.frame_ms), config.budget_ms / 1000)
@@ -111,9 +114,11 @@ class Publisher:
     ) -> None:
         if final or force or heartbeat.due(time.monotonic()):
             counters = {**self.counters, **self.retention.counters, **self.finishes.counters}
+            counters.update(self.meter.counters)
             if final:
                 counters["shutdown"] = self.retention.unfinished
-            info = {**info, "unfinished": self.retention.unfinished}
+            info = {**info, **self.meter.info(), "stream": self.stream}
+            info["unfinished"] = self.retention.unfinished
             heartbeat.send({**counters, **(extra or {})}, info=info, final=final)
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ import zmq
 
 from capture_proc.config import CaptureConfig
 from capture_proc.encoding import FrameMaker
+from capture_proc.levels import LevelMeter
 from capture_proc.mic import mute_native_stderr
 from capture_proc.publisher import Publisher
 from capture_proc.sources import DeviceSource, Source, SourceError, open_source
@@ -37,7 +38,8 @@ def capture(
     maker: FrameMaker,
 ) -> None:
     heartbeat = Heartbeat(ctx, config.child)
-    publisher = Publisher(ctx, config)
+    meter = LevelMeter(config.silence_db, config.silence_alarm_s, config.rate * config.channels)
+    publisher = Publisher(ctx, config, meter)
     loop = _Loop(config, publisher, heartbeat, stop, config.seq_start, maker)
     try:
         if not publisher.wait_for_peer(config.wait_peer_ms / 1000, heartbeat, stop):
@@ -101,6 +103,9 @@ class _Loop:
 
     def _publish(self, seq: int, t_capture: float, audio: bytes) -> None:
         self.publisher.publish(self.maker.make(seq, t_capture, audio))
+        for change in self.publisher.meter.add(audio):  # after the frame is on its way
+            # decided and logged here, where the samples are: the supervisor only exports
+            logger.warning("capture %s: %s", self.config.stream, change.describe())
         self.next_seq = seq + 1
         if self.publisher.counters["captured"] == 1:  # the supervisor times recoveries by this
             self.publisher.beat(self.heartbeat, {"next_seq": self.next_seq}, force=True)

@@ -1,7 +1,13 @@
 import argparse
 import dataclasses
+import sys
 
 from receiver.config import ReceiverConfig
+
+if sys.argv[1:2] == ["consume"]:
+    from receiver.consume_cli import run
+
+    run(sys.argv[2:])
 from receiver.server import main
 
 # hostile-peer limits: flags named after their ReceiverConfig field, defaults from there
@@ -21,11 +27,27 @@ _LIMITS = {
 }
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(ReceiverConfig)}
 
-parser = argparse.ArgumentParser(prog="python -m receiver", description=main.__doc__)
+parser = argparse.ArgumentParser(
+    prog="python -m receiver", description=main.__doc__, epilog="python -m receiver consume --help"
+)
 parser.add_argument("--config", help="JSON config written by the supervisor")
 parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
-parser.add_argument("--out", default="recordings", help="directory for <stream>.wav")
+parser.add_argument(
+    "--out", default="recordings", help="directory for stats.json (and <stream>.wav: wav sink)"
+)
+parser.add_argument(
+    "--sink",
+    default="",
+    help="wav:DIR (default: wav:OUT) or redis://HOST:PORT/DB; "
+    "`python -m receiver consume --help` reads Redis back into WAV files",
+)
+parser.add_argument(
+    "--retain-s",
+    type=float,
+    default=_DEFAULTS["retain_s"],
+    help="seconds of audio each Redis stream key keeps (%(default)s)",
+)
 parser.add_argument("--auth-token-file", help="require clients to present this token")
 parser.add_argument("--cert", help="PEM certificate chain: serve https:// (needs --key)")
 parser.add_argument("--key", help="PEM private key of --cert")
@@ -41,11 +63,13 @@ main(
     args.config,
     args.host,
     args.port,
-    args.out,
+    args.sink[4:] if args.sink.startswith("wav:") else args.out,  # stats.json beside the WAVs
     require_auth=bool(args.auth_token_file),
     auth_token_file=args.auth_token_file,
     cert_file=args.cert,
     key_file=args.key,
     max_message_bytes=args.max_message_bytes,
+    sink=args.sink,
+    retain_s=args.retain_s,
     **{name: getattr(args, name) for name in _LIMITS},
 )

@@ -18,6 +18,8 @@ class ReceiverConfig:
     host: str = "127.0.0.1"
     port: int = 0
     event: str = "audio_data"
+    sink: str = ""  # "" or wav:DIR: WAV files in out_dir; redis://HOST:PORT/DB (receiver/sinks.py)
+    retain_s: float = 300.0  # audio a Redis stream key keeps (receiver/redis_sink.py)
     max_streams: int = 64
     max_message_bytes: int = MAX_MESSAGE_BYTES
     max_gap_fill_s: float = 10.0  # receiver/sink.py: what one frame may make it write
@@ -30,7 +32,7 @@ class ReceiverConfig:
     auth_token_file: str | None = None
     cert_file: str | None = None  # both set: serve TLS
     key_file: str | None = None
-    # hostile peers (README "Security"; receiver/limits.py, uplink_frame/attachments.py)
+    # hostile peers (docs/operations.md "Security"; receiver/limits.py, uplink_frame/attachments.py)
     max_sessions: int = 256  # Engine.IO sessions, capped by RLIMIT_NOFILE less a reserve
     max_sessions_per_peer: int = 64  # from one address (every local sender is 127.0.0.1)
     session_rate: float = 20.0  # new sessions a second from one address (burst: per-peer cap)

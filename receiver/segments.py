@@ -59,3 +59,12 @@ def written_before(out_dir: Path, stream: str, epoch: int) -> list[SegmentMeta]:
     """Segments of this stream and epoch already on disk (a receiver restarted mid-run)."""
     metas = (read_meta(path) for path in stream_segments(out_dir, stream)[-_HISTORY:])
     return [m for m in metas if m is not None and m.epoch == epoch and m.stream == stream]
+
+
+def newest_of_epoch(out_dir: Path, stream: str, epoch: int) -> tuple[Path, SegmentMeta] | None:
+    """The stream's newest segment if it belongs to this epoch (the consumer resumes it)."""
+    paths = stream_segments(out_dir, stream)
+    meta = read_meta(paths[-1]) if paths else None
+    if meta is None or meta.epoch != epoch or meta.stream != stream:
+        return None
+    return paths[-1], meta

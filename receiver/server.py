@@ -22,8 +22,9 @@ from receiver.events import EventServer
 from receiver.guard import Guard, Rejected
 from receiver.hardened import attachment_limits
 from receiver.limits import ACCEPT_BACKLOG
+from receiver.redis_sink import RedisSink
 from receiver.sink import SinkLimits
-from receiver.streams import Streams
+from receiver.sinks import Sink, SinkDown, WavSink, parse_sink
 from receiver.tls import server_context
 from receiver.wire import cap_connections, guard_accept_errors
 from uplink_frame import FrameError
@@ -50,8 +51,9 @@ class Receiver:
         self.config = config
         self.out_dir = Path(config.out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.streams = _streams(config, self.out_dir)
-        self.counters = {"frames": 0, "bad_frame": 0, "clients": 0}
+        self.sink = make_sink(config, self.out_dir)
+        self.counters = {"frames": 0, "bad_frame": 0, "clients": 0, "refused_sink_down": 0}
+        self._closing: set[asyncio.Task[None]] = set()
         token = load_token(config.auth_token_file) if config.require_auth else None
         if config.require_auth and token is None:
             raise ConfigError("auth required but no token file and no $AUDIO_UPLINK_TOKEN")
@@ -75,31 +77,43 @@ class Receiver:
     async def on_connect(self, sid: str, environ: Any, auth: Any = None) -> None:
         if not self.guard.admit(sid, auth):
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        if not await self.sink.healthy():  # the sender retries; Redis may be back by then
+            self.counters["refused_sink_down"] += 1
+            raise socketio.exceptions.ConnectionRefusedError("sink unavailable")
         self.counters["clients"] += 1
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.guard.disconnected(reason)
 
-    async def on_frame(self, sid: str, data: Any = None) -> dict[str, Any]:
+    async def on_frame(self, sid: str, data: Any = None) -> Any:
         try:
             frames = self.guard.frames(data)
-            for frame in frames:  # written when write returns: only then the ack
-                self.streams.write(frame, time.monotonic())
+            await self.sink.write(frames)  # stored when write returns: only then the ack
         except (Rejected, FrameError) as exc:
             self.counters["bad_frame"] += 1
             return {"ok": False, "error": str(exc)[:200]}
+        except SinkDown:
+            # no ack: the connection closes, so the sender puts these frames back at
+            # the front of its queue at once and sends them again when it is let in
+            self._disconnect(sid)
+            return self.sio.not_handled
         self.counters["frames"] += len(frames)
         return {"ok": True}
 
+    def _disconnect(self, sid: str) -> None:
+        task = asyncio.create_task(self.sio.disconnect(sid))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
     def flush(self) -> None:
-        self.streams.age_out(time.monotonic())
+        self.sink.age_out(time.monotonic())
 
     def stats(self) -> dict[str, Any]:
-        counts = {**self.counters, **self.guard.counts, **self.streams.counts, **self.sio.counts}
-        return {**counts, "streams": self.streams.stats()}
+        counts = {**self.counters, **self.guard.counts, **self.sink.counts, **self.sio.counts}
+        return {**counts, "streams": self.sink.stats()}
 
-    def close(self) -> None:
-        self.streams.close()
+    async def close(self) -> None:
+        await self.sink.close()
         stats_path = self.out_dir / "stats.json"
         stats_path.write_text(json.dumps(self.stats(), indent=2))
 
@@ -107,6 +121,10 @@ class Receiver:
 async def serve(config: ReceiverConfig) -> None:
     """Serve until SIGTERM/SIGINT, then close every WAV and write stats.json."""
     receiver = Receiver(config)
+    try:
+        await receiver.sink.start()
+    except SinkDown as exc:
+        raise ConfigError(str(exc)) from None
     app = web.Application()
     receiver.sio.attach(app)
     # client connections are closed first (close_all): nothing is left to wait for
@@ -146,18 +164,30 @@ async def serve(config: ReceiverConfig) -> None:
     finally:
         await receiver.sio.close_all(config.close_clients_ms / 1000)
         await runner.cleanup()
-        receiver.close()
+        await receiver.close()
         if heartbeat:
             heartbeat.send(_flat(receiver.stats()), info={"port": port}, final=True)
             heartbeat.close()
         ctx.term()
 
 
-def _streams(config: ReceiverConfig, out_dir: Path) -> Streams:
+def make_sink(config: ReceiverConfig, out_dir: Path) -> Sink:
+    """The configured sink: WAV files in ``out_dir`` unless ``sink`` names another."""
     c = config
+    try:
+        where = parse_sink(c.sink or f"wav:{out_dir}")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if where.kind == "redis":
+        try:
+            return RedisSink(where.target, c.retain_s, c.max_streams, c.idle_stream_s)
+        except ValueError as exc:  # redis-py's word on a URL it cannot parse
+            raise ConfigError(f"--sink: {exc}") from None
     limits = SinkLimits(c.max_gap_fill_s, c.max_gap_fill_bytes, c.max_segment_bytes)
     budget = DiskBudget(c.max_stream_bytes, c.max_disk_bytes)
-    return Streams(out_dir, limits, budget, c.max_streams, c.idle_stream_s)
+    wav_dir = Path(where.target)
+    wav_dir.mkdir(parents=True, exist_ok=True)
+    return WavSink(wav_dir, limits, budget, c.max_streams, c.idle_stream_s)
 
 
 def _flat(stats: dict[str, Any]) -> dict[str, int]:

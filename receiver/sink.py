@@ -14,6 +14,12 @@ epoch. A frame goes to the open segment it fits: within the segment's
 size limit and at most ``max_gap`` frames past its end (bounded gap fill).
 One that fits none opens a new segment, so an outlier seq (even 10**12)
 gets a file of its own and the frames after it carry on where they were.
+
+With ``rewrite`` (the Redis consumer, receiver/consume.py) the sink
+carries on in the epoch's newest segment on disk, and a seq already in an
+open segment is written again at its place (``rewritten``), not skipped:
+the consumer's unacked entries after a restart may or may not have been
+written, and either way they end up in the file once.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from pathlib import Path
 
 from receiver.budget import DiskBudget
 from receiver.runs import Runs
-from receiver.segments import create_segment, written_before
+from receiver.segments import create_segment, newest_of_epoch, written_before
 from receiver.wavfile import MAX_DATA_BYTES, SegmentMeta, WavWriter
 from uplink_frame import Frame, FrameError
 from uplink_frame.codec import OpusDecoder, PcmDecoder, decoder_for
@@ -66,7 +72,8 @@ class Segment:
 
     def put(self, seq: int, pcm: bytes) -> None:
         self.writer.write_at((seq - self.base) * self.frame_bytes, pcm)
-        self.written.add(seq)
+        if seq not in self.written:
+            self.written.add(seq)
         self.end = max(self.end, seq + 1)
 
     @property
@@ -75,37 +82,64 @@ class Segment:
 
 
 class StreamSink:
-    def __init__(self, out_dir: Path, first: Frame, limits: SinkLimits, budget: DiskBudget) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        first: Frame,
+        limits: SinkLimits,
+        budget: DiskBudget,
+        rewrite: bool = False,
+    ) -> None:
         self.out_dir, self.stream, self.epoch = out_dir, first.stream, first.epoch
+        self.rewrite = rewrite
         self.shape = (first.rate, first.channels, first.samples, first.codec)
         self.frame_bytes = first.samples * first.channels * 2
         self.max_gap = limits.gap_frames(self.frame_bytes, first.duration_s)
         self.limits, self.budget = limits, budget
-        kinds = ("frames", "duplicates", "out_of_order", "gap_filled", "segments", "audio_bytes")
+        kinds: tuple[str, ...] = ("frames", "duplicates", "out_of_order", "gap_filled")
+        kinds += ("segments", "audio_bytes", *(("rewritten",) if rewrite else ()))
         self.counts = dict.fromkeys(kinds, 0)
         self._first = first  # the shape every segment's decoder is made for
         self._decoder(first)  # FrameError now if this receiver cannot decode the codec
         self.open: list[Segment] = []
         self.past: deque[Runs] = deque(maxlen=_PAST)
-        for meta in written_before(out_dir, self.stream, self.epoch):
-            held = meta.data_bytes // self.frame_bytes
-            self.past.append(Runs(meta.first_seq, meta.first_seq + held))
         self.closed_missing = 0
         self.first_seq: int | None = None
         self.last_write = 0.0
+        if rewrite:
+            self._resume()
+            return
+        for meta in written_before(out_dir, self.stream, self.epoch):
+            held = meta.data_bytes // self.frame_bytes
+            self.past.append(Runs(meta.first_seq, meta.first_seq + held))
+
+    def _resume(self) -> None:
+        """Carry on in the epoch's newest segment: it is opened again, not copied."""
+        found = newest_of_epoch(self.out_dir, self.stream, self.epoch)
+        writer = WavWriter.reopen(found[0]) if found else None
+        if found is None or writer is None:
+            return
+        meta = found[1]
+        held = meta.data_bytes // self.frame_bytes
+        segment = Segment(writer, meta.first_seq, self.frame_bytes, self._decoder(self._first))
+        segment.written = Runs(meta.first_seq, meta.first_seq + held)
+        segment.end = meta.first_seq + held
+        self.open.append(segment)
+        self.first_seq = meta.first_seq
 
     def write(self, frame: Frame, now: float) -> None:
         """Write the frame unless it is already in a segment; returns once it is in the file."""
         if (frame.rate, frame.channels, frame.samples, frame.codec) != self.shape:
             raise FrameError(f"stream {frame.stream} changed rate, channels, codec or frame length")
         self.last_write = now
-        if self._seen(frame.seq):
+        in_open = any(frame.seq in g.written for g in self.open)
+        if (in_open and not self.rewrite) or any(frame.seq in r for r in self.past):
             self.counts["duplicates"] += 1
             return
         segment = self._segment_for(frame.seq)
         segment.last_write = now
-        if frame.seq < segment.end:  # fills a hole: an earlier seq that was overtaken
-            self.counts["out_of_order"] += 1
+        if frame.seq < segment.end:  # fills a hole (an earlier seq that was overtaken), or rewrite
+            self.counts["rewritten" if in_open else "out_of_order"] += 1
             segment.put(frame.seq, self._decoder(frame).pcm(frame))
         else:
             self.budget.charge(self.stream, (frame.seq + 1 - segment.end) * self.frame_bytes)
@@ -121,9 +155,6 @@ class StreamSink:
             segment.writer.write_at(
                 (segment.end - segment.base) * self.frame_bytes, segment.decoder.conceal(gap)
             )
-
-    def _seen(self, seq: int) -> bool:
-        return any(seq in g.written for g in self.open) or any(seq in r for r in self.past)
 
     def _segment_for(self, seq: int) -> Segment:
         limit = min(self.limits.max_segment_bytes, MAX_DATA_BYTES)

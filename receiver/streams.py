@@ -34,8 +34,11 @@ class Streams:
         budget: DiskBudget,
         max_streams: int,
         idle_stream_s: float,
+        *,
+        rewrite: bool = False,  # receiver/sink.py: the Redis consumer's mode
     ) -> None:
         self.out_dir, self.limits, self.budget = out_dir, limits, budget
+        self.rewrite = rewrite
         self.max_streams, self.idle_stream_s = max_streams, idle_stream_s
         self.sinks: dict[Key, StreamSink] = {}
         self.closed: dict[str, dict[str, int]] = {}  # counts of streams' closed sinks
@@ -63,7 +66,7 @@ class Streams:
             message = "new stream %s refused: %d streams open"
             self._warn("rejected_streams", message, frame.stream, self.max_streams)
             raise Rejected("streams", f"more than {self.max_streams} streams")
-        sink = StreamSink(self.out_dir, frame, self.limits, self.budget)
+        sink = StreamSink(self.out_dir, frame, self.limits, self.budget, self.rewrite)
         sink.last_write = now
         self.sinks[(frame.stream, frame.epoch)] = sink
         return sink

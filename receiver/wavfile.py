@@ -50,6 +50,26 @@ class WavWriter:
         self._fd = os.open(path, _CREATE, 0o644)
         os.write(self._fd, self.header)
 
+    @classmethod
+    def reopen(cls, path: Path) -> WavWriter | None:
+        """A segment this program wrote, to write in place again; None if it is not one.
+
+        Only the consumer does this (receiver/consume.py): after a restart it
+        writes its unacked entries again, at their own places, so a frame
+        written before the kill is overwritten by the same bytes, never added.
+        """
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        parsed = _parse(os.pread(fd, 512, 0))
+        if parsed is None:
+            os.close(fd)
+            return None
+        meta, data_start = parsed
+        writer = cls.__new__(cls)
+        writer.path, writer._fd = path, fd
+        writer.header = os.pread(fd, data_start, 0)
+        writer.data_start, writer.data_bytes = data_start, meta.data_bytes
+        return writer
+
     def write_at(self, offset: int, pcm: bytes) -> None:
         """Write ``pcm`` at ``offset`` bytes into the data; the header follows when it grows."""
         os.pwrite(self._fd, pcm, self.data_start + offset)
@@ -74,6 +94,12 @@ def read_meta(path: Path) -> SegmentMeta | None:
         head = os.read(fd, 512)
     finally:
         os.close(fd)
+    parsed = _parse(head)
+    return parsed[0] if parsed else None
+
+
+def _parse(head: bytes) -> tuple[SegmentMeta, int] | None:
+    """The meta of a header of ours and where its data starts."""
     if len(head) < 56 or head[:4] != b"RIFF" or head[36:40] != b"LIST":
         return None
     data_at = 44 + struct.unpack_from("<I", head, 40)[0]  # our layout: fmt, LIST, data
@@ -82,4 +108,4 @@ def read_meta(path: Path) -> SegmentMeta | None:
         return None
     (data_bytes,) = struct.unpack_from("<I", head, data_at + 4)
     stream, epoch, first = found.groups()
-    return SegmentMeta(stream.decode(), int(epoch), int(first), data_bytes)
+    return SegmentMeta(stream.decode(), int(epoch), int(first), data_bytes), data_at + 8

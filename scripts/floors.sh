@@ -12,7 +12,8 @@ mkdir -p "$LOGS"
 PY="${PYTHON:-$REPO/.venv/bin/python}"
 # the tests that exercise each dependency's API: frames (msgpack, numpy), the
 # sender's link (python-socketio, aiohttp), the receiver (aiohttp's server),
-# metrics (prometheus-client), a whole pipeline refused and one delivered (pyzmq)
+# metrics (prometheus-client), a whole pipeline refused and one delivered (pyzmq),
+# the Redis sink (redis, the optional feature floor_pins.py pins too)
 TESTS=(
     tests/frame/test_format.py
     tests/frame/test_batch.py
@@ -21,6 +22,7 @@ TESTS=(
     tests/receiver/test_auth_tls.py
     tests/supervisor/test_metrics.py
     tests/e2e/test_refusal.py
+    tests/redis/test_sink.py
 )
 
 hash="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
@@ -29,13 +31,13 @@ if [ ! -e "$FLOOR/.installed-$hash" ]; then
     "$("$PY" -c 'import sys; print(sys._base_executable)')" -m venv "$FLOOR"
     "$PY" "$REPO/scripts/floor_pins.py" >"$FLOOR/constraints.txt"
     echo "floors: installing $(tr '\n' ' ' <"$FLOOR/constraints.txt")(log: $LOGS/floor-pip.log)"
-    (cd "$REPO" && "$FLOOR/bin/python" -m pip install -q -c "$FLOOR/constraints.txt" -e ".[test]") \
+    (cd "$REPO" && "$FLOOR/bin/python" -m pip install -q -c "$FLOOR/constraints.txt" -e ".[test,redis]") \
         >"$LOGS/floor-pip.log" 2>&1 || { cat "$LOGS/floor-pip.log" >&2; exit 1; }
     touch "$FLOOR/.installed-$hash"
 fi
 # show what was really installed, so a floor that pip could not honour is visible
 "$FLOOR/bin/python" -m pip freeze 2>/dev/null \
-    | grep -i -E '^(pyaudio|numpy|python-socketio|aiohttp|pyzmq|msgpack|prometheus.client)==' \
+    | grep -i -E '^(pyaudio|numpy|python-socketio|aiohttp|pyzmq|msgpack|prometheus.client|redis)==' \
     | tr '\n' ' ' || true
 echo
 cd "$REPO"

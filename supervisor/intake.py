@@ -27,6 +27,7 @@ from typing import Any
 from supervisor.ops.stats import Stats
 from uplink_runtime.child import decode_heartbeat
 from uplink_runtime.histogram import MAX_BUCKET
+from uplink_runtime.levels import FLOOR_DB, LEVEL_KINDS, Alarm
 
 logger = logging.getLogger(__name__)
 MAX_CONTROL_BYTES = 4096
@@ -40,6 +41,7 @@ _LOG_EVERY = 100
 _INFO_NUMBERS = ("rss_mb", "cpu_s")
 _INFO_INTS = ("pending", "inflight", "next_seq", "reconnects")
 _INFO_FLAGS = ("connected", "ended", "waiting")
+_ALARMS = frozenset(a.value for a in Alarm)
 
 
 class Refusal(StrEnum):
@@ -137,3 +139,22 @@ def _check_info(info: dict[str, Any]) -> None:
     for key in _INFO_FLAGS:
         if not isinstance(info.get(key, False), bool):
             raise ValueError(f"info.{key} must be true or false")
+    _check_levels(info)
+
+
+def _check_levels(info: dict[str, Any]) -> None:
+    """A capture's levels (dBFS), raised alarms and stream id (capture_proc/levels.py)."""
+    for key in LEVEL_KINDS:
+        value = info.get(key, FLOOR_DB)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError(f"info.{key} must be a number")
+        if not FLOOR_DB <= value <= 0:  # also refuses NaN
+            raise ValueError(f"info.{key} = {value!r} is outside {FLOOR_DB:g}..0 dBFS")
+    alarms = info.get("alarms", [])
+    if not isinstance(alarms, list) or len(alarms) > len(_ALARMS):
+        raise ValueError("info.alarms must be a short list")
+    if not all(isinstance(a, str) and a in _ALARMS for a in alarms):
+        raise ValueError(f"info.alarms may hold only {', '.join(sorted(_ALARMS))}")
+    stream = info.get("stream", "")
+    if not isinstance(stream, str) or len(stream) > 64:
+        raise ValueError("info.stream must be a string of at most 64 characters")

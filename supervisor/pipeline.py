@@ -137,6 +137,8 @@ class Pipeline:
             bitrate=o.bitrate,
             application=o.application,
             curve_dir=o.curve_dir if o.capture_bind else None,
+            silence_db=o.silence_db,
+            silence_alarm_s=o.silence_alarm_s,
         )
 
     def capture_endpoint(self, stream: str) -> str:

@@ -137,7 +137,7 @@ def from_dict(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
     if not isinstance(obj, dict):
         raise FrameError(f"frame must be a map, got {type(obj).__name__}")
     if obj.get("v") == 1 and not isinstance(obj.get("v"), bool):
-        raise FrameError("frame format v1 is no longer accepted: v2 adds 'epoch' (see README)")
+        raise FrameError("frame format v1 is no longer accepted: v2 adds 'epoch' (docs/design.md)")
     keys = set(obj)
     if keys != set(_FIELDS):
         missing = sorted(set(_FIELDS) - keys)

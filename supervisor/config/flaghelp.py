@@ -46,6 +46,8 @@ MEANING = {
     "delivery": "live: nothing older than max_latency_ms is sent; complete: every frame "
     "younger than buffer_ms is delivered, oldest first (docs/delivery.md)",
     "batch_ms": "> 0: up to this much audio per emit",
+    "silence_db": "the silent alarm's threshold, dBFS RMS (docs/levels.md)",
+    "silence_alarm_s": "the silent alarm is raised after this long below silence_db, s",
     "auth_token_file": "file holding the token sent in the connect auth payload",
     "ca_file": "PEM CA bundle that verifies an https:// server",
     "max_message_bytes": "the embedded receiver's frame limit, bytes",

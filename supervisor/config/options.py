@@ -65,6 +65,8 @@ class Options:
     delivery: str = "live"
     acks: bool = True
     batch_ms: int = 0
+    silence_db: float = -60.0
+    silence_alarm_s: float = 10.0
     # operations and security; parsers in supervisor/opsconfig.py
     auth_token_file: str | None = None
     ca_file: str | None = None
@@ -137,7 +139,7 @@ def _url(value: Any) -> str:
 
 
 MAX_SENDERS = 32
-MAX_STREAMS = 32  # one capture interpreter each; 2 cores saturate near 32 (README, Scaling out)
+MAX_STREAMS = 32  # one capture interpreter each; 2 cores saturate near 32 (docs/benchmarks.md)
 MAX_CONFIG_BYTES = 1 << 20
 _SOURCE = _text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]")
 _STREAM_ID = _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "1-64 characters of [A-Za-z0-9_.-]")
@@ -199,6 +201,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "delivery": _text("live|complete", "live or complete"),
     "acks": _bool,
     "batch_ms": _int(0, 1000),
+    "silence_db": _float(-119, 0),  # above capture_proc.levels.FLOOR_DB: silence can be below it
+    "silence_alarm_s": _float(0.1, 86_400),
 }
 PARSERS.update(OPS_PARSERS)
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}

@@ -49,6 +49,7 @@ _COLUMNS = (
     ("frames_in", "IN", 8),
     ("frames_out", "OUT", 8),
     ("drops", "DROPS", 7),
+    ("levels", "RMS/PEAK dBFS", 22),
     ("last_error", "LAST ERROR", 0),
 )
 
@@ -67,4 +68,7 @@ def _cell(value: Any) -> str:
         return "-"
     if isinstance(value, float):
         return f"{value:.1f}"
+    if isinstance(value, dict):  # levels: "-23/-3", and any raised alarm
+        alarms = "".join(f" {a.upper()}" for a in value["alarms"])
+        return f"{value['rms_db']:.0f}/{value['peak_db']:.0f}{alarms}"
     return str(value)

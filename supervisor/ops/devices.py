@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 PROBE_TIMEOUT_S = 5.0
 NO_DEVICES = (
     "supervisor: no audio input devices: no sound card or audio server is reachable "
-    "(see the README's Microphone section), or use --source tone"
+    "(see docs/microphone.md), or use --source tone"
 )
 
 

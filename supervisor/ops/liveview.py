@@ -81,7 +81,7 @@ class LiveView:
             self.out.write(
                 f"status {r['name']} pid={r['pid']} state={r['state']} "
                 f"restarts={r['restarts']} rss_mb={r['rss_mb']} in={r['frames_in']} "
-                f"out={r['frames_out']} drops={r['drops']}\n"
+                f"out={r['frames_out']} drops={r['drops']}{_levels(r.get('levels'))}\n"
             )
         self.out.flush()
 
@@ -103,6 +103,13 @@ class LiveView:
             if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr:
                 handler.setStream(real)
         sys.stderr = real
+
+
+def _levels(levels: dict[str, Any] | None) -> str:
+    if levels is None:
+        return ""
+    alarms = ",".join(levels["alarms"]) or "none"
+    return f" rms_db={levels['rms_db']} peak_db={levels['peak_db']} alarms={alarms}"
 
 
 class _AboveTable(io.TextIOBase):

@@ -23,7 +23,7 @@ from prometheus_client.core import (
 )
 
 from supervisor.config.ops import split_host_port
-from supervisor.ops import report
+from supervisor.ops import levels, report
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
 from uplink_runtime.errors import ConfigError
@@ -111,6 +111,7 @@ def families(stats: Stats, children: list[Child], uptime_s: float) -> Iterator[M
         "audio_uplink_bad_frames", "Malformed frames senders got", totals["frames"]["bad"]
     )
     yield _latency(stats.latency())
+    yield from levels.metrics(stats, children)
 
 
 def _link_failures(stats: Stats) -> Iterator[Metric]:

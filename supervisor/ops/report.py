@@ -6,8 +6,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from supervisor.ops import levels
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
+from uplink_runtime.levels import is_level_counter
 from uplink_runtime.safefile import write_atomic
 
 # capture knows each frame's fate (docs/delivery.md): the senders report it
@@ -56,7 +58,8 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
             "cpu_s": round(ps.cpu_s(), 3),
             "exits": list(child.exits),
         }
-    report["capture"] = capture
+    report["capture"] = {k: n for k, n in capture.items() if not is_level_counter(k)}
+    report["levels"] = levels.report(stats, children)
     report["bad_heartbeats"] = stats.bad_heartbeats
     if "receiver" in stats.by_name:
         report["receiver"] = stats.role_counters("receiver")
@@ -87,6 +90,7 @@ def summary(report: dict[str, Any]) -> str:
             f"  receiver: frames {r.get('frames', 0)}, missing {r.get('missing', 0)}, "
             f"duplicates {r.get('duplicates', 0)}, out of order {r.get('out_of_order', 0)}"
         )
+    lines += levels.summary_lines(report.get("levels", {}))
     for name, error in report.get("link_errors", {}).items():
         lines.append(f"  {name}: last connect error: {error['text']}")
     for name, p in report["processes"].items():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from supervisor.ops import levels
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
+from uplink_runtime.levels import is_level_counter
 
 _IN_OUT = {"capture": ("captured", "sent"), "sender": ("received", "acked")}
 
@@ -37,12 +39,20 @@ def row(child: Child, stats: Stats, now: float) -> dict[str, Any]:
         "frames_in": counters.get(key_in, 0),
         "frames_out": counters.get(key_out, 0),
         "drops": drops,
-        "counters": counters,
+        "counters": {k: n for k, n in counters.items() if not is_level_counter(k)},
+        "levels": _levels(child, stats),
         "last_error": child.pending_reason or _link_error(child, stats) or child.last_exit or None,
     }
 
 
 _LOSSES = ("ack_timeout", "lost_in_flight", "rejected")
+
+
+def _levels(child: Child, stats: Stats) -> dict[str, Any] | None:
+    """A running capture's last second: RMS, peak (dBFS) and its raised alarms."""
+    if child.role != "capture" or not child.alive or child.name not in stats.by_name:
+        return None
+    return levels.current(stats.by_name[child.name].info)
 
 
 def _link_error(child: Child, stats: Stats) -> str | None:

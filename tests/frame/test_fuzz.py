@@ -51,7 +51,7 @@ values = st.recursive(
 
 
 def decode_only_frame_error(raw: bytes) -> None:
-    """Garbage gives FrameError; whatever decodes is a frame the README's format allows."""
+    """Garbage gives FrameError; whatever decodes is a frame docs/design.md allows."""
     try:
         frame = decode(raw)
     except FrameError:
@@ -60,7 +60,7 @@ def decode_only_frame_error(raw: bytes) -> None:
 
 
 def assert_a_valid_frame(frame: Frame, raw: bytes) -> None:
-    """The frame format's rules, written out here from the README, not taken from decode."""
+    """The frame format's rules, written out here from docs/design.md, not taken from decode."""
     obj = msgpack.unpackb(raw, raw=False)
     assert obj == frame.to_dict()  # exactly the fields sent, none invented, none dropped
     assert re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", frame.stream)

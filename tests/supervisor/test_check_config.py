@@ -120,13 +120,19 @@ def test_good_file_prints_the_effective_configuration_as_toml(tmp_path: Path) ->
     assert printed == set(PARSERS) - {"streams"}
 
 
-def readme_rows() -> dict[str, str]:
-    """Each key of the README's Configuration table with its default cell.
+def keys_table() -> str:
+    """The Keys section of docs/configuration.md, the one table of every config key."""
+    doc = (REPO / "docs" / "configuration.md").read_text()
+    assert "\n## Keys\n" in doc, "docs/configuration.md has no '## Keys' section"
+    return doc.split("\n## Keys\n", 1)[1].split("\n## ", 1)[0]
+
+
+def documented_rows() -> dict[str, str]:
+    """Each key of docs/configuration.md's Keys table with its default cell.
 
     A row may list several keys and as many defaults: `rate` / `channels` | 16000 / 1.
     """
-    readme = (REPO / "README.md").read_text()
-    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    table = keys_table()
     rows: dict[str, str] = {}
     for line in table.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -140,26 +146,23 @@ def readme_rows() -> dict[str, str]:
 
 
 def shown(value: object) -> str:
-    """A default as a person writes it in the README: true, 20, 256, text."""
+    """A default as a person writes it in the docs: true, 20, 256, text."""
     if isinstance(value, bool):
         return str(value).lower()
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def test_readme_documents_every_key_with_its_default() -> None:
-    rows = readme_rows()
+def test_docs_document_every_key_with_its_default() -> None:
+    rows = documented_rows()
     defaults = {f.name: f.default for f in dataclasses.fields(Options)}
     for key in PARSERS:
         default = defaults[key]
-        if default in (None, ()):  # no value: the README says what happens instead
+        if default in (None, ()):  # no value: the table says what happens instead
             if key.endswith("_max_rss_mb"):  # documented in the max_rss_mb row, inheriting it
-                assert f"`{key}`" in rows_text(), key
+                assert f"`{key}`" in keys_table(), key
                 continue
             assert key in rows and not re.fullmatch(r"[\d.]+", rows[key]), (key, rows.get(key))
             continue
-        assert key in rows, f"README's Configuration table has no row for {key!r}"
-        assert rows[key] == shown(default), f"{key}: README says {rows[key]!r}, code {default!r}"
-
-
-def rows_text() -> str:
-    return (REPO / "README.md").read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+        assert key in rows, f"docs/configuration.md's Keys table has no row for {key!r}"
+        said = rows[key]
+        assert said == shown(default), f"{key}: docs say {said!r}, code {default!r}"

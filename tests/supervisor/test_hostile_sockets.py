@@ -76,6 +76,7 @@ def attack_stats(ctx: zmq.Context[Any], endpoint: str, sender_pid: int) -> None:
         push.send(heartbeat("sender-1", sender_pid, info={"pending": "x"}))
         push.send(heartbeat("sender-1", sender_pid, hist={10**6: 1}))
         push.send(heartbeat("sender-1", sender_pid, info={"cpu_s": float("nan")}))
+        push.send(heartbeat("sender-1", sender_pid, info={"rms_db": float("nan")}))
         push.send_multipart([heartbeat("sender-1", sender_pid), b"more"])
         push.send(b"\x91" * 100_000)  # msgpack arrays nested 100,000 deep
         for i in range(FOREIGN_NAMES):

@@ -77,6 +77,21 @@ def test_metrics_scrape_and_parse(procs: Procs, run_dir: Path, tmp_path: Path) -
     assert value(samples, "audio_uplink_reconnects_total") == 1
     assert value(samples, "audio_uplink_bad_frames_total") == 0
     assert value(samples, "audio_uplink_bad_heartbeats_total") == 0
+    # the tone: a -6 dBFS sine (README, Sources), so its RMS is -9 dBFS; no alarm
+    levels = poll_for(
+        lambda: (
+            (s := scrape(port))
+            and value(s, "audio_uplink_level_dbfs", stream="main", kind="rms")
+            and s
+        ),
+        timeout=30,
+        interval=0.2,
+    )
+    assert value(levels, "audio_uplink_level_dbfs", stream="main", kind="rms") == -9.0
+    assert value(levels, "audio_uplink_level_dbfs", stream="main", kind="peak") == -6.0
+    for kind in ("silent", "clipping"):
+        assert value(levels, "audio_uplink_alarm", stream="main", kind=kind) == 0
+        assert value(levels, "audio_uplink_alarms_raised_total", stream="main", kind=kind) == 0
 
     pid = wait_child_pid(run_dir, "sender-1")
     os.kill(pid, signal.SIGKILL)
