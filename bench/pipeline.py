@@ -7,7 +7,7 @@ receiver over loopback) and samples /proc CPU times of each child between
     python bench/pipeline.py --seconds 30 [--before DIR]
 
 It also prints each child's RSS (its own heartbeat, at the end of the
-window) and import time (bench/children.py).
+window) and import time (bench/_children.py).
 
 Then, for scale, python-socketio's own client emitting the same frames at the
 same pace and nothing else (bench/socketio_floor.py): the floor under the
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
-from children import MODULES, import_s, tree_env  # bench/ is on sys.path when run as a script
+from _children import MODULES, import_s, tree_env  # bench/ is on sys.path when run as a script
 from socketio_floor import floor
 
 TICKS = os.sysconf("SC_CLK_TCK")

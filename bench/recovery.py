@@ -24,7 +24,7 @@ from typing import Any
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from children import tree_env
+from _children import tree_env
 from pipeline import cpu_s, machine
 
 from supervisor.ops.control import ControlError, request

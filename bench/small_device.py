@@ -6,7 +6,8 @@ v1 ``cpu.cfs_quota_us``, period 100 ms); the receiver runs outside it, as
 the server would on another machine. Per quota it prints capture->ack p99
 latency (the report), frames lost by the receiver's own evidence (frames
 capture made minus frames in the receiver's stats.json), and start-up time
-(launch to the first frame in the receiver's WAV directory). Then the lowest
+(launch to the first frame in the receiver's WAV directory), and the CPU
+the cgroup's processes used after that, in % of one core. Then the lowest
 quota whose p99 held ``--p99-goal-ms``. Each run lasts ``--seconds`` from
 the first frame, then the supervisor is stopped (its report covers it all).
 Root and a writable cgroup tree are needed: otherwise it says so in one
@@ -33,8 +34,8 @@ from pathlib import Path
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from children import tree_env
-from pipeline import machine
+from _children import tree_env
+from pipeline import cpu_s, machine
 
 PERIOD_US = 100_000
 QUOTAS = (20.0, 10.0, 5.0, 3.0)
@@ -61,6 +62,14 @@ class Quota:
         """``argv`` started inside the cgroup (so are its children)."""
         procs = shlex.quote(str(self.path / "cgroup.procs"))
         return ["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh", *argv]
+
+    def cpu_s(self) -> float:
+        """CPU seconds its processes have used so far."""
+        total = 0.0
+        for pid in _read(self.path / "cgroup.procs").split():
+            with contextlib.suppress(OSError):
+                total += cpu_s(int(pid))
+        return total
 
     def throttled_s(self) -> float:
         for line in _read(self.path / "cpu.stat").splitlines():
@@ -138,7 +147,9 @@ def one_run(
                 stderr=subprocess.DEVNULL,
             )
             startup = first_wav(work / "rec", proc, t0, _START_TIMEOUT_S)
+            used = quota.cpu_s()
             time.sleep(seconds)  # measured from the first frame: start-up is its own figure
+            used = quota.cpu_s() - used
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=_START_TIMEOUT_S)
             throttled = quota.throttled_s()
@@ -152,6 +163,8 @@ def one_run(
             "captured": captured,
             "startup_s": startup,
             "throttled_s": throttled,
+            "cpu_pct": 100 * used / seconds,
+            "restarts": len(report["restarts"]),
         }
     finally:
         quota.remove()
@@ -173,7 +186,7 @@ def main() -> None:
     parser.add_argument(
         "--seconds", type=float, default=30.0, help="each run, from its first frame"
     )
-    parser.add_argument("--quotas", type=float, nargs="+", default=QUOTAS, help="% of one core")
+    parser.add_argument("--quotas", type=float, nargs="+", default=QUOTAS, help="%% of one core")
     parser.add_argument("--p99-goal-ms", type=float, default=50.0)
     parser.add_argument(
         "--before",
@@ -193,7 +206,7 @@ def main() -> None:
         + (" ".join(args.start_args) or "defaults")
     )
     head = f"{'tree':<30}{'quota %':>8}{'p99 ms':>10}{'lost':>6}{'of':>7}{'start s':>9}"
-    print(head + f"{'throttled s':>13}")
+    print(head + f"{'throttled s':>13}{'CPU %':>7}{'restarts':>9}")
     for label, tree in trees.items():
         held = []
         for percent in args.quotas:
@@ -201,7 +214,7 @@ def main() -> None:
             start = "-" if r["startup_s"] is None else f"{r['startup_s']:.2f}"
             print(
                 f"{label:<30}{percent:>8g}{r['p99_ms']!s:>10}{r['lost']:>6}{r['captured']:>7}"
-                f"{start:>9}{r['throttled_s']:>13.1f}",
+                f"{start:>9}{r['throttled_s']:>13.1f}{r['cpu_pct']:>7.1f}{r['restarts']:>9}",
                 flush=True,
             )
             p99 = r["p99_ms"]
