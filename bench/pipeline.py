@@ -127,13 +127,16 @@ def main() -> None:
     parser.add_argument(
         "--before",
         type=Path,
-        help="also run an earlier commit's tree (git archive REV | tar -x -C DIR), same venv",
+        action="append",
+        default=[],
+        help="also run an earlier commit's tree (git archive REV | tar -x -C DIR), same venv; "
+        "may be given more than once",
     )
     parser.add_argument("start_args", nargs="*", help="more `supervisor start` flags, after --")
     args = parser.parse_args()
     columns = {"this tree": run(None, args)}
-    if args.before:
-        columns[f"before ({args.before})"] = run(args.before.resolve(), args)
+    for tree in args.before:
+        columns[tree.name] = run(tree.resolve(), args)
     print(f"machine: {machine()}")
     print(
         f"run: {args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, "

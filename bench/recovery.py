@@ -119,18 +119,21 @@ def main() -> None:
     parser.add_argument(
         "--before",
         type=Path,
-        help="also time the kills on an earlier commit's tree (git archive REV | tar -x -C DIR)",
+        action="append",
+        default=[],
+        help="also time the kills on an earlier commit's tree (git archive REV | tar -x -C DIR); "
+        "may be given more than once",
     )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="au-rec-", dir="/tmp"))
-    kill_s, before_s = [], []
+    kill_s: list[float] = []
+    before_s: dict[Path, list[float]] = {tree: [] for tree in args.before}
     for i in range(args.kills):  # each in a fresh pipeline: the policy's first restart
         _, records = faults(tmp / f"k{i}", 1, signal.SIGKILL, args.hang_ms)
         kill_s += [r["to_first_ack_s"] for r in records]
-        if args.before:  # interleaved, so both see the same machine load
-            tree = args.before.resolve()
-            _, records = faults(tmp / f"b{i}", 1, signal.SIGKILL, args.hang_ms, tree=tree)
-            before_s += [r["to_first_ack_s"] for r in records]
+        for j, tree in enumerate(args.before):  # interleaved: all see the same machine load
+            _, records = faults(tmp / f"b{i}-{j}", 1, signal.SIGKILL, args.hang_ms, tree.resolve())
+            before_s[tree] += [r["to_first_ack_s"] for r in records]
     _, repeated = faults(tmp / "repeat", 4, signal.SIGKILL, args.hang_ms)
     hang_replaced, hung = faults(tmp / "hang", 1, signal.SIGSTOP, args.hang_ms)
     cpu = idle_cpu(tmp / "idle", args.idle_seconds)
@@ -140,9 +143,9 @@ def main() -> None:
         "SIGKILL sender -> first ack from replacement, median s", f"{statistics.median(kill_s):.3f}"
     )
     row("  each kill, in a fresh pipeline, s", " ".join(f"{s:.2f}" for s in kill_s))
-    if before_s:
-        row(f"  the same on {args.before}, median s", f"{statistics.median(before_s):.3f}")
-        row("  each kill there, s", " ".join(f"{s:.2f}" for s in before_s))
+    for tree, times in before_s.items():
+        row(f"  the same on {tree.name}, median s", f"{statistics.median(times):.3f}")
+        row("    each kill there, s", " ".join(f"{s:.2f}" for s in times))
     row(
         "  4 kills 2 s apart (backoff doubles until 30 s healthy), s",
         " ".join(f"{r['to_first_ack_s']:.2f}" for r in repeated),

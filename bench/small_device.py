@@ -191,14 +191,17 @@ def main() -> None:
     parser.add_argument(
         "--before",
         type=Path,
-        help="also run an earlier commit's tree (git archive REV | tar -x -C DIR), same venv",
+        action="append",
+        default=[],
+        help="also run an earlier commit's tree (git archive REV | tar -x -C DIR), same venv; "
+        "may be given more than once",
     )
     parser.add_argument("start_args", nargs="*", help="more `supervisor start` flags, after --")
     args = parser.parse_args()
     refuse_unless_writable()
     trees: dict[str, Path | None] = {"this tree": None}
-    if args.before:
-        trees[f"before ({args.before})"] = args.before.resolve()
+    for tree in args.before:
+        trees[tree.name] = tree.resolve()
     print(f"machine: {machine()}")
     print(
         f"run: {args.seconds:.0f} s per quota, tone 16 kHz mono, 20 ms frames; capture, sender "
