@@ -27,7 +27,11 @@ import time
 from pathlib import Path
 
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
-from _children import MODULES, import_s, tree_env  # bench/ is on sys.path when run as a script
+from _children import (
+    PACKAGES,
+    start_figures,
+    tree_env,
+)  # bench/ is on sys.path when run as a script
 from socketio_floor import floor
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -106,11 +110,8 @@ def run(tree: Path | None, args: argparse.Namespace) -> dict[str, str]:
     rows["capture + sender CPU (%)"] = f"{both:.2f}"
     rows["frames captured / acked"] = f"{frames['captured']} / {frames['acked']}"
     rows["frames unaccounted"] = f"{frames['unaccounted']}"
-    for name, module in MODULES.items():
+    for name in PACKAGES:
         rows[f"{name} RSS (MiB, heartbeat)"] = f"{rss[name]:.1f}"
-        imported, wall = import_s(module, tree)
-        rows[f"{name} import (ms)"] = f"{1000 * imported:.0f}"
-        rows[f"{name} python start+import+exit (ms)"] = f"{1000 * wall:.0f}"
     return rows
 
 
@@ -134,13 +135,15 @@ def main() -> None:
     )
     parser.add_argument("start_args", nargs="*", help="more `supervisor start` flags, after --")
     args = parser.parse_args()
-    columns = {"this tree": run(None, args)}
-    for tree in args.before:
-        columns[tree.name] = run(tree.resolve(), args)
+    trees: list[Path | None] = [None, *(tree.resolve() for tree in args.before)]
+    names = ["this tree", *(tree.name for tree in args.before)]
+    columns = {name: run(tree, args) for name, tree in zip(names, trees, strict=True)}
+    for name, starts in zip(names, start_figures(trees), strict=True):
+        columns[name].update(starts)
     print(f"machine: {machine()}")
     print(
         f"run: {args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, "
-        "tone 16 kHz mono, 20 ms frames, loopback; import: median of 5 fresh interpreters"
+        "tone 16 kHz mono, 20 ms frames, loopback; start-up: median of 5 per tree, interleaved"
     )
     print(f"{'figure':<42}" + "".join(f"{name:>16}" for name in columns))
     for figure in columns["this tree"]:
