@@ -1,20 +1,22 @@
-"""What watching the sound costs and how fast its alarms speak (issue 16).
+"""What watching and converting the audio costs (issue 16): one section per feature.
 
-alarm_latency(): a pipeline on a virtual microphone (a PulseAudio daemon of
-its own, as the tests start), `--silence-alarm-s` seconds of silence, a tone
-and a full-scale square wave played into it; for each alarm, the time from
-the sound's change to capture's log line (the line's own timestamp):
+Sections (``--section``, default all):
 
-- silent raised: from the end of the tone (paplay returned) to the line,
-  minus silence_alarm_s (the wait the alarm is configured to make);
-- silent cleared: from the start of the tone (paplay started) to the line;
-- clipping raised: from the start of the square wave to the line;
-- clipping cleared: from its end to the line.
+- ``resample``: capture's format converter (capture_proc/convert.py) on a
+  1 kHz sine, fed 20 ms at a time exactly as a device or pipe feeds it:
+  CPU per stream (seconds per audio minute, % of one core), the signal
+  delay against an ideal sine, how much output soxr holds back (the latency
+  it adds), and THD+N, for soxr's HQ and VHQ.
 
-It also times the meter itself on a 20 ms frame. Needs pulseaudio and
-paplay (scripts/bootstrap.sh installs them).
+- ``alarms``: the level meter's cost per frame, and each alarm's detection
+  latency on a virtual microphone (bench/_alarms.py).
+- ``suppression``: bytes on the wire, sender CPU and the speech correlation
+  at the receiver with ``suppress_silence`` off and on, then WebRTC's VAD
+  against an energy gate (bench/_silence.py; needs espeak-ng and sox).
 
-    python bench/audio.py --repeats 3
+Each section is a function ``section(args)`` that prints its tables.
+
+    python bench/audio.py [--seconds 60] [--repeats 3] [--noise-dbfs -60] [--section resample]
 """
 
 from __future__ import annotations
@@ -23,139 +25,155 @@ import argparse
 import os
 import platform
 import shutil
-import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import timeit
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from capture_proc.convert import AudioFormat, Converter, Reframer
 
-from capture_proc.levels import LevelMeter  # noqa: E402
-from tests.capture_proc.alarm_run import AlarmLog, square_wav, tone_wav  # noqa: E402
-from tests.capture_proc.conftest import SINK, Pulse  # noqa: E402
+FRAME_S = 0.02
+HZ = 1000.0
+Table = tuple[str, list[str], list[list[str]]]
 
-SILENT_RAISED = "silent raised, past silence_alarm_s"
-EVENTS = (SILENT_RAISED, "silent cleared", "clipping raised", "clipping cleared")
-
-
-def meter_cost_us(frames: int = 20_000) -> float:
-    """One 20 ms frame of 16 kHz mono noise through LevelMeter.add, in microseconds."""
-    meter = LevelMeter(-60.0, 10.0, 16000)
-    rng = np.random.default_rng(1)
-    frame = rng.normal(0, 3000, 320).astype("<i2").tobytes()
-    return 1e6 * timeit.timeit(lambda: meter.add(frame), number=frames) / frames
+CASES = (  # (input, stream): a USB microphone, a CD-rate file, a stereo mic at the stream rate
+    (AudioFormat(48000, 2), AudioFormat(16000, 1)),
+    (AudioFormat(44100, 2), AudioFormat(16000, 1)),
+    (AudioFormat(48000, 1), AudioFormat(16000, 1)),
+    (AudioFormat(16000, 2), AudioFormat(16000, 1)),
+)
 
 
-class _Scene:
-    """The pipeline, its alarm lines, and what plays into its microphone."""
-
-    def __init__(self, work: Path, pulse: Pulse, alarm_s: float) -> None:
-        self.work, self.pulse, self.alarm_s = work, pulse, alarm_s
-        command = [sys.executable, "-m", "supervisor", "start", "--source", "mic"]
-        command += ["--run-dir", str(work / "run"), "--recordings", str(work / "rec")]
-        command += ["--log-format", "json", "--silence-alarm-s", str(alarm_s)]
-        self.proc = subprocess.Popen(
-            command,
-            env={**os.environ, **pulse.env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.log = AlarmLog(self.proc)
-        self.tone = tone_wav(work / "tone.wav", 2.0)
-        self.square = square_wav(work / "square.wav", 2.0)
-
-    def play(self, wav: Path) -> tuple[float, float]:
-        """Play into the sink; (when paplay started, when it returned)."""
-        started = time.time()
-        subprocess.run(
-            ["paplay", f"--device={SINK}", str(wav)],
-            env={**os.environ, **self.pulse.env},
-            timeout=60,
-            check=True,
-        )
-        return started, time.time()
-
-    def once(self) -> dict[str, float]:
-        """One round: tone, silence, square wave, silence; each event's latency in seconds."""
-        out: dict[str, float] = {}
-        start, end = self.play(self.tone)
-        out["silent cleared"] = self.log.wait("alarm silent cleared", start)[0] - start
-        raised = self.log.wait("alarm silent raised", end)[0]
-        out[SILENT_RAISED] = raised - end - self.alarm_s
-        start, end = self.play(self.square)
-        out["clipping raised"] = self.log.wait("alarm clipping raised", start)[0] - start
-        out["clipping cleared"] = self.log.wait("alarm clipping cleared", end)[0] - end
-        self.log.wait("alarm silent raised", end)  # back to the silent state of the start
-        return out
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+def sine_pcm(fmt: AudioFormat, seconds: float) -> bytes:
+    n = np.arange(int(fmt.rate * seconds))
+    x = np.round(16422 * np.sin(2 * np.pi * HZ * n / fmt.rate)).astype("<i2")  # -6 dBFS
+    return np.repeat(x, fmt.channels).tobytes()
 
 
-def alarm_latency(repeats: int = 3, alarm_s: float = 2.0) -> str:
-    """The table: each alarm event's detection latency, median and max over ``repeats``."""
-    if shutil.which("pulseaudio") is None or shutil.which("paplay") is None:
-        raise SystemExit("bench: pulseaudio and paplay are needed (scripts/bootstrap.sh)")
-    root = Path(tempfile.mkdtemp(prefix="au-bench-", dir="/tmp"))  # short: a unix socket
-    pulse = Pulse(root)
-    scene: _Scene | None = None
-    try:
-        pulse.start()
-        scene = _Scene(root, pulse, alarm_s)
-        scene.log.wait("alarm silent raised", 0, timeout=60)  # the microphone starts silent
-        rounds = [scene.once() for _ in range(repeats)]
-    finally:
-        if scene is not None:
-            scene.stop()
-        pulse.stop()
-        shutil.rmtree(root, ignore_errors=True)
-    rows = [
-        "| alarm event | median s | max s |",
-        "|---|---|---|",
-        *(
-            f"| {event} | {statistics.median(r[event] for r in rounds):.2f} | "
-            f"{max(r[event] for r in rounds):.2f} |"
-            for event in EVENTS
-        ),
+def convert(src: AudioFormat, dst: AudioFormat, pcm: bytes, quality: str) -> tuple[Any, float, int]:
+    """Output samples, CPU seconds, and the most output samples ever held back."""
+    converter = Converter(src, dst, quality)
+    out_frame = round(dst.rate * FRAME_S)
+    reframer = Reframer(out_frame * dst.block_bytes)
+    step = round(src.rate * FRAME_S) * src.block_bytes
+    frames: list[bytes] = []
+    held = 0
+    cpu0 = time.process_time()
+    for i, at in enumerate(range(0, len(pcm), step)):
+        frames += reframer.add(converter.push(pcm[at : at + step]))
+        held = max(held, round((i + 1) * FRAME_S * dst.rate) - len(frames) * out_frame)
+    cpu = time.process_time() - cpu0
+    return np.frombuffer(b"".join(frames), "<i2").astype(float), cpu, held
+
+
+def fit_sine(x: Any, rate: int) -> tuple[float, float]:
+    """THD+N in dB and the lag in samples behind sin(2*pi*HZ*n/rate) from n = 0."""
+    start = rate // 10
+    y = x[start : len(x) - rate // 10]
+    w = 2 * np.pi * HZ * (np.arange(len(y)) + start) / rate
+    basis = np.column_stack([np.sin(w), np.cos(w), np.ones_like(w)])
+    coef, *_ = np.linalg.lstsq(basis, y, rcond=None)
+    residual = y - basis @ coef
+    thd = 20 * np.log10(np.sqrt(np.mean(residual**2)) / np.sqrt(np.mean((basis @ coef) ** 2)))
+    lag = -np.arctan2(coef[1], coef[0]) * rate / (2 * np.pi * HZ)
+    return float(thd), float(lag)
+
+
+def resample(args: argparse.Namespace) -> Table:
+    rows = []
+    for src, dst in CASES:
+        pcm = sine_pcm(src, args.seconds)
+        for quality in ("HQ", "VHQ") if src.rate != dst.rate else ("-",):
+            x, cpu, held = convert(src, dst, pcm, "HQ" if quality == "-" else quality)
+            thd, lag = fit_sine(x, dst.rate)
+            rows.append(
+                [
+                    f"{src.rate / 1000:g}k {src.channels}ch -> "
+                    f"{dst.rate / 1000:g}k {dst.channels}ch",
+                    "mix only" if quality == "-" else f"soxr {quality}",
+                    f"{cpu / args.seconds * 60:.3f}",
+                    f"{100 * cpu / args.seconds:.2f}",
+                    f"{lag / dst.rate * 1000 + 0.0:.3f}",
+                    f"{held / dst.rate * 1000:.0f}",
+                    f"{thd:.1f}",
+                ]
+            )
+    header = [
+        "conversion",
+        "how",
+        "CPU s/audio min",
+        "% of a core",
+        "signal delay ms",
+        "held back ms",
+        "THD+N dB",
     ]
-    return "\n".join(rows)
+    return f"Resampling and mixing, {args.seconds:g} s of a 1 kHz sine per row", header, rows
 
 
-def machine() -> str:
-    model = "unknown cpu"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+def alarms(args: argparse.Namespace) -> None:
+    import _alarms  # starts PulseAudio: only when this section runs
+
+    title = (
+        f"Level alarms: the meter costs {_alarms.meter_cost_us():.1f} us per 20 ms frame "
+        f"(16 kHz mono); detection latency, silence_alarm_s = {args.alarm_s:g}, "
+        f"{args.repeats} rounds"
+    )
+    rows = _alarms.alarm_latency(args.repeats, args.alarm_s)
+    print_table(title, ["alarm event", "median s", "max s"], rows)
+
+
+def suppression(args: argparse.Namespace) -> None:
+    import _silence  # runs espeak-ng and whole pipelines: only when this section runs
+
+    missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"bench: needs {' and '.join(missing)} (apt-get install espeak-ng sox)")
+    _silence.suppression(args.noise_dbfs)
+    with tempfile.TemporaryDirectory(prefix="au-bench-") as tmp:
+        _silence.detectors(Path(tmp))
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "resample": lambda args: print_table(*resample(args)),
+    "alarms": alarms,
+    "suppression": suppression,
+}
+
+
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print(f"\n{title}\n")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="audio per row (default 60)")
     parser.add_argument("--repeats", type=int, default=3, help="rounds of each alarm (3)")
     parser.add_argument(
-        "--alarm-s", type=float, default=2.0, help="silence_alarm_s of the run, s (2)"
+        "--alarm-s", type=float, default=2.0, help="silence_alarm_s of the alarm run, s (2)"
+    )
+    parser.add_argument(
+        "--noise-dbfs", type=float, default=-60.0, help="suppression: noise under the speech (-60)"
+    )
+    parser.add_argument(
+        "--section", choices=sorted(SECTIONS), action="append", help="default: every section"
     )
     args = parser.parse_args()
-    print(f"machine: {machine()}")
-    print(f"level meter: {meter_cost_us():.1f} us per 20 ms frame (16 kHz mono)")
-    print(f"alarm detection latency, silence_alarm_s = {args.alarm_s:g}, {args.repeats} rounds:")
-    print(alarm_latency(args.repeats, args.alarm_s))
+    print(
+        f"bench/audio.py on {platform.node()}: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+    )
+    for name in args.section or SECTIONS:
+        SECTIONS[name](args)
 
 
 if __name__ == "__main__":

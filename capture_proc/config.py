@@ -30,6 +30,12 @@ class CaptureConfig:
     curve_dir: str | None = None  # tcp:// endpoint: CURVE server (supervisor/curve.py)
     silence_db: float = -60.0  # capture_proc/levels.py: the silent alarm
     silence_alarm_s: float = 10.0
+    # pipe: sources (docs/audio.md): the declared raw format, None meaning the stream's
+    input_format: str = "s16le"
+    input_rate: int | None = None
+    input_channels: int | None = None
+    stdin_gone: bool = False  # an earlier capture process of this run had stdin
+    suppress_silence: bool = False  # docs/silence.md
 
     @property
     def frame_s(self) -> float:

@@ -28,3 +28,19 @@ class FrameMaker:
         c = self.config
         audio = self.encoder.encode(pcm) if self.encoder else pcm
         return Frame(c.stream, seq, t_capture, c.rate, c.channels, audio, c.codec, c.epoch)
+
+    def silence(self, seq: int, frames: int, t_capture: float) -> Frame:
+        """A silence run (format v3): ``frames`` frames from ``seq``, no audio."""
+        c = self.config
+        return Frame(
+            c.stream,
+            seq,
+            t_capture,
+            c.rate,
+            c.channels,
+            b"",
+            c.codec,
+            c.epoch,
+            silent=frames,
+            frame_samples=c.samples_per_frame,
+        )

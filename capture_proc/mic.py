@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from capture_proc.convert import AudioFormat, mixable
 from capture_proc.sources import SourceError
 
 logger = logging.getLogger(__name__)
@@ -92,17 +93,24 @@ def find_device(pa: Any, spec: str | None) -> Device:
     raise SourceError(f"no input device matches {spec!r}: see `supervisor devices`")
 
 
-def check_format(pa: Any, device: Device, rate: int, channels: int) -> None:
-    """SourceError naming the device, what was asked and what it supports."""
-    if _supports(pa, device, rate, channels):
-        return
-    usable = min(channels, device.channels)
-    rates = [r for r in COMMON_RATES if _supports(pa, device, r, usable)]
+def choose_format(pa: Any, device: Device, rate: int, channels: int, frame_s: float) -> AudioFormat:
+    """The stream's format if the device takes it, else the nearest one it takes, converted
+    (capture_proc.convert): the stream's rate first (mixing needs no resampler), then the
+    device's own rate, then the rates nearest above the stream's. SourceError if none."""
+    usable = [c for c in dict.fromkeys((channels, device.channels, 1)) if c <= device.channels]
+    usable = [c for c in usable if mixable(c, channels)]
+    above = sorted(COMMON_RATES, key=lambda r: (r < rate, abs(r - rate)))
+    for r in dict.fromkeys((rate, device.rate, *above)):
+        if abs(r * frame_s - round(r * frame_s)) > 1e-6:
+            continue  # a buffer of one frame time must be whole samples
+        for c in usable:
+            if _supports(pa, device, r, c):
+                return AudioFormat(r, c)
+    rates = [r for r in COMMON_RATES if _supports(pa, device, r, min(channels, device.channels))]
     raise SourceError(
-        f"input device {device} cannot record {rate} Hz {channels} ch 16-bit; it has "
-        f"{device.channels} input channel(s), default rate {device.rate} Hz, and takes "
-        f"{', '.join(map(str, rates)) or 'none of the usual rates'} Hz at {usable} ch: "
-        "run with --rate and --channels it supports"
+        f"input device {device} cannot record {rate} Hz {channels} ch 16-bit nor anything "
+        f"convertible to it; it has {device.channels} input channel(s), default rate "
+        f"{device.rate} Hz, and takes {', '.join(map(str, rates)) or 'none of the usual rates'} Hz"
     )
 
 
@@ -125,7 +133,6 @@ def open_stream(
     pa: Any, device: Device, *, rate: int, channels: int, samples: int, callback: AudioCallback
 ) -> Any:
     """A started callback-mode input stream delivering ``samples`` per buffer."""
-    check_format(pa, device, rate, channels)
     try:
         return pa.open(
             format=pa.get_format_from_width(2),

@@ -15,8 +15,9 @@ import threading
 import time
 from typing import Any
 
+from capture_proc.convert import AudioFormat
 from capture_proc.framer import Framer
-from capture_proc.mic import Device, find_device, new_pyaudio, open_stream
+from capture_proc.mic import Device, choose_format, find_device, new_pyaudio, open_stream
 from capture_proc.sources import Captured, SourceError
 from uplink_runtime.backoff import Backoff
 
@@ -74,6 +75,15 @@ class MicSource:
         return state == "waiting for the device"
 
     @property
+    def input_format(self) -> AudioFormat:
+        """The format the device is open at (the stream's, unless it cannot do that)."""
+        return self._worker.input_format
+
+    @property
+    def ended(self) -> bool:
+        return False  # a device is reopened until stopped
+
+    @property
     def released(self) -> bool:
         """True once the device thread has closed the stream, terminated PortAudio and ended."""
         return not self._worker.is_alive()
@@ -122,6 +132,7 @@ class _DeviceThread(threading.Thread):
         self.failure: SourceError | None = None
         self.device_name = spec or "default"
         self.status = ("opening", time.monotonic())  # (state, since): one assignment, read whole
+        self.input_format = AudioFormat(rate, ch)
 
     def run(self) -> None:
         backoff = Backoff(initial_s=0.2, cap_s=2.0, healthy_after_s=10.0)
@@ -157,12 +168,14 @@ class _DeviceThread(threading.Thread):
             raise SourceError(f"PortAudio cannot start: {exc}") from None
         try:
             device = find_device(pa, self._wanted())
+            fmt = choose_format(pa, device, self.rate, self.channels, self.framer.frame_s)
+            self.input_format = fmt  # set before the first callback can run
             stream = open_stream(
                 pa,
                 device,
-                rate=self.rate,
-                channels=self.channels,
-                samples=self.samples,
+                rate=fmt.rate,
+                channels=fmt.channels,
+                samples=round(fmt.rate * self.framer.frame_s),
                 callback=self.framer,
             )
         except BaseException:

@@ -28,6 +28,7 @@ class Publisher:
         self.meter = meter  # its levels and alarms ride in every heartbeat
         self.stream = config.stream
         self.counters = {"captured": 0, "sent": 0, "dropped.hwm": 0, "dropped.queue": 0}
+        self.also: list[Mapping[str, int]] = []  # more counters for the heartbeat
         held_ms = config.budget_ms + config.hwm_ms + _MARGIN_MS
         self.retention = Retention(math.ceil(held_ms / config.frame_ms), config.budget_ms / 1000)
         self._sock = ctx.socket(zmq.PUSH)
@@ -74,8 +75,8 @@ class Publisher:
         return bool(self._sock.poll(0, zmq.POLLOUT))
 
     def publish(self, frame: Frame) -> None:
-        self.counters["captured"] += 1
-        self.retention.add(frame.seq, encode(frame), frame.t_ready)
+        self.counters["captured"] += frame.frames  # a silence run counts as its frames
+        self.retention.add(frame.seq, encode(frame), frame.t_ready, frame.frames)
         self.flush()
 
     def flush(self) -> None:
@@ -85,17 +86,23 @@ class Publisher:
                 self._sock.send(item[1], zmq.NOBLOCK)
             except zmq.Again:
                 return
-            self.retention.pushed(item[0], time.monotonic())
-            self.counters["sent"] += 1
+            self.counters["sent"] += self.retention.pushed(item[0], time.monotonic())
 
     def drain(self, timeout_s: float, heartbeat: Heartbeat, info: Mapping[str, Any]) -> None:
         """A stop: keep pushing until every frame has a fate, or ``timeout_s`` ran out.
 
         Only while some sender reports to us: without one no fate can come.
+        A source that ended within a sender's first beats (a short pipe) waits
+        a lease for the first report.
         """
-        deadline = time.monotonic() + timeout_s
+        start = time.monotonic()
+        deadline = start + timeout_s
         self.serve(0)
-        while self.retention.unfinished and self.finishes.heard and time.monotonic() < deadline:
+        while (
+            self.retention.unfinished
+            and (self.finishes.heard or time.monotonic() - start < LEASE_S)
+            and time.monotonic() < deadline
+        ):
             self.serve(0.05)
             self.beat(heartbeat, info)
 
@@ -115,6 +122,8 @@ class Publisher:
         if final or force or heartbeat.due(time.monotonic()):
             counters = {**self.counters, **self.retention.counters, **self.finishes.counters}
             counters.update(self.meter.counters)
+            for more in self.also:
+                counters.update(more)
             if final:
                 counters["shutdown"] = self.retention.unfinished
             info = {**info, **self.meter.info(), "stream": self.stream}

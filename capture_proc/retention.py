@@ -20,6 +20,9 @@ twice. Counters, each frame at most once:
 - ``evicted``: pushed out of a full ring before any fate was known
 - ``fin.<fate>``: the fate a sender reported first (``acked`` wins over a
   drop reported by another sender, as the frame did reach the server)
+
+A silence run (``suppress_silence``) is one entry under its first seq and
+counts as the frames it stands for, so every seq has one fate.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class Held:
     fate: Fate | None = None
     pushes: int = 0
     pushed_at: float = 0.0  # monotonic
+    frames: int = 1  # seqs it stands for: a silence run is several
 
 
 class Retention:
@@ -61,13 +65,13 @@ class Retention:
         for fate in Fate:
             self.counters[f"fin.{fate.counter}"] = 0
 
-    def add(self, seq: int, raw: bytes, t_ready: float) -> None:
-        self.ring[seq] = Held(raw, t_ready)
+    def add(self, seq: int, raw: bytes, t_ready: float, frames: int = 1) -> None:
+        self.ring[seq] = Held(raw, t_ready, frames=frames)
         self.queue.append(seq)  # newest: the queue stays sorted
         while len(self.ring) > self.capacity:
             old_seq, old = self.ring.popitem(last=False)
             if old.state is not State.FINISHED:
-                self.counters["evicted"] += 1
+                self.counters["evicted"] += old.frames
             self._unqueue(old_seq)
 
     def next_push(self, now: float) -> tuple[int, bytes] | None:
@@ -76,18 +80,20 @@ class Retention:
             held = self.ring[self.queue[0]]
             if now - held.t_ready <= self.budget_s:
                 return self.queue[0], held.raw
+            self.counters["stale"] += held.frames
             self._finish(self.queue.pop(0), None)
-            self.counters["stale"] += 1
         return None
 
-    def pushed(self, seq: int, mono: float) -> None:
-        """``seq`` (the one next_push returned) went out at monotonic time ``mono``."""
+    def pushed(self, seq: int, mono: float) -> int:
+        """``seq`` (the one next_push returned) went out at monotonic time ``mono``;
+        returns the frames it stands for."""
         self.queue.pop(0)
         held = self.ring[seq]
         held.state, held.owner, held.pushed_at = State.PUSHED, None, mono
         held.pushes += 1
         if held.pushes > 1:
-            self.counters["retransmitted"] += 1
+            self.counters["retransmitted"] += held.frames
+        return held.frames
 
     def took(self, owner: bytes, lo: int, hi: int) -> None:
         for _, held in self._span(lo, hi):
@@ -126,7 +132,7 @@ class Retention:
 
     @property
     def unfinished(self) -> int:
-        return sum(1 for held in self.ring.values() if held.state is not State.FINISHED)
+        return sum(held.frames for held in self.ring.values() if held.state is not State.FINISHED)
 
     def _span(self, lo: int, hi: int) -> list[tuple[int, Held]]:
         """Held frames with lo <= seq <= hi: bounded by the ring, whatever a sender claims."""
@@ -141,12 +147,12 @@ class Retention:
         held = self.ring[seq]
         held.state, held.owner, held.fate, held.raw = State.FINISHED, None, fate, b""
         if fate is not None:
-            self.counters[f"fin.{fate.counter}"] += 1
+            self.counters[f"fin.{fate.counter}"] += held.frames
 
     def _recount(self, held: Held, fate: Fate) -> None:
         assert held.fate is not None
-        self.counters[f"fin.{held.fate.counter}"] -= 1
-        self.counters[f"fin.{fate.counter}"] += 1
+        self.counters[f"fin.{held.fate.counter}"] -= held.frames
+        self.counters[f"fin.{fate.counter}"] += held.frames
         held.fate = fate
 
     def _unqueue(self, seq: int) -> None:

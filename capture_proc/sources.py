@@ -60,6 +60,10 @@ class DeviceSource(Protocol):
     def take_dropped(self) -> int:
         """Frames the source dropped since the last call (its buffer was full)."""
 
+    @property
+    def ended(self) -> bool:
+        """The input has ended (a pipe's end of file) and every frame was taken."""
+
     def close(self) -> None: ...
 
 
@@ -147,8 +151,14 @@ class FileSource:
         self._file.close()  # wave closes only files it opened itself
 
 
-def open_source(spec: str, rate: int, channels: int, samples: int) -> Source | DeviceSource:
-    """Parse ``tone[:HZ]``, ``file:PATH.wav`` or ``mic[:DEVICE]`` and open it."""
+def open_source(
+    spec: str, rate: int, channels: int, samples: int, pipe: PipeInput | None = None
+) -> Source | DeviceSource:
+    """Parse ``tone[:HZ]``, ``file:PATH.wav``, ``mic[:DEVICE]`` or ``pipe:-|PATH``; open it.
+
+    A microphone or a pipe in another format than the stream's is converted
+    (capture_proc/convert.py).
+    """
     kind, _, arg = spec.partition(":")
     if kind == "tone":
         try:
@@ -158,8 +168,48 @@ def open_source(spec: str, rate: int, channels: int, samples: int) -> Source | D
         return ToneSource(hz, rate, channels, samples)
     if kind == "file" and arg:
         return FileSource(arg, rate, channels, samples)
+    if kind in ("mic", "pipe"):
+        from capture_proc.convert import AudioFormat, Converted
+
+        return Converted(
+            _device(kind, arg, (rate, channels, samples), pipe),
+            AudioFormat(rate, channels),
+            samples,
+        )
+    raise SourceError(
+        f"unknown source {spec!r}: use tone[:HZ], file:PATH.wav, mic[:DEVICE] or pipe:-|PATH"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PipeInput:
+    """What a ``pipe:`` source carries: its declared format, and where a restart resumes."""
+
+    sample: str = "s16le"
+    rate: int | None = None  # None: the stream's
+    channels: int | None = None
+    start_frame: int = 0  # a regular file is read from this frame on
+    stdin_gone: bool = False  # an earlier capture process had stdin
+    skip: int = 0  # a restarted capture's FIFO: sequence numbers left out (pipe.py)
+
+
+def _device(
+    kind: str, arg: str, stream: tuple[int, int, int], pipe: PipeInput | None
+) -> DeviceSource:
+    rate, channels, samples = stream
     if kind == "mic":
         from capture_proc.micstream import MicSource  # PyAudio loads only for a mic
 
         return MicSource(arg or None, rate, channels, samples)
-    raise SourceError(f"unknown source {spec!r}: use tone[:HZ], file:PATH.wav or mic[:DEVICE]")
+    from capture_proc.convert import AudioFormat
+    from capture_proc.pipe import STDIN_GONE, PipeSource
+
+    p = pipe or PipeInput()
+    if not arg:
+        raise SourceError("pipe: needs - (stdin) or the path of a FIFO or raw PCM file")
+    if arg == "-" and p.stdin_gone:
+        raise SourceError(STDIN_GONE)
+    fmt = AudioFormat(
+        p.rate or rate, p.channels or channels, "f32le" if p.sample == "f32le" else "s16le"
+    )
+    return PipeSource(arg, fmt, samples / rate, p.start_frame, p.skip)

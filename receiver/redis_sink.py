@@ -34,11 +34,16 @@ from redis.exceptions import RedisError
 from receiver.guard import Rejected
 from receiver.sinks import SinkDown
 from uplink_frame import Frame, FrameError, from_dict
-from uplink_frame.format import FORMAT, VERSION
+from uplink_frame.format import FORMAT, SILENCE_VERSION, VERSION
 from uplink_frame.ratelog import RateLog
 
 logger = logging.getLogger(__name__)
-FIELDS = ("seq", "epoch", "t_capture", "rate", "channels", "format", "codec", "audio")
+# silent, frame_samples: 0 for an audio frame; a silence run (format v3, suppress_silence)
+# stands for `silent` frames of `frame_samples` each, seqs seq .. seq + silent - 1
+FIELDS = (
+    "seq", "epoch", "t_capture", "rate", "channels", "format", "codec", "audio",
+    "silent", "frame_samples",
+)  # fmt: skip
 TIMEOUT_S = 1.0  # a hung Redis fails a write within this, so the frames go back to their sender
 _CLOSED_NAMES = 256  # aged-out streams whose counts stay listed
 
@@ -48,14 +53,15 @@ APPEND = """
 local stream, seen = KEYS[1], KEYS[2]
 local maxlen, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local dup = 0
-for i = 3, #ARGV, 9 do
+for i = 3, #ARGV, 11 do
   if redis.call('ZSCORE', seen, ARGV[i]) then
     dup = dup + 1
   else
     local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
       'seq', ARGV[i + 1], 'epoch', ARGV[i + 2], 't_capture', ARGV[i + 3],
       'rate', ARGV[i + 4], 'channels', ARGV[i + 5], 'format', ARGV[i + 6],
-      'codec', ARGV[i + 7], 'audio', ARGV[i + 8])
+      'codec', ARGV[i + 7], 'audio', ARGV[i + 8],
+      'silent', ARGV[i + 9], 'frame_samples', ARGV[i + 10])
     redis.call('ZADD', seen, string.match(id, '^(%d+)'), ARGV[i])
   end
 end
@@ -89,6 +95,8 @@ def field_values(frame: Frame) -> list[str | int | bytes]:
         FORMAT,
         frame.codec,
         frame.audio,
+        frame.silent,
+        frame.frame_samples if frame.silent else 0,
     ]
 
 
@@ -96,15 +104,22 @@ def from_fields(stream: str, fields: dict[bytes, bytes], max_bytes: int) -> Fram
     """An entry read back, validated like a frame off the wire; FrameError if it is not one."""
     try:
         text = {k.decode(): v for k, v in fields.items() if k != b"audio"}
+        silent = int(text.get("silent", b"0"))
         obj: dict[str, Any] = {
-            "v": VERSION,
+            "v": SILENCE_VERSION if silent else VERSION,
             "stream": stream,
             "format": text["format"].decode(),
             "codec": text["codec"].decode(),
             "audio": fields[b"audio"],
             "t_capture": float(text["t_capture"]),
         }
-        for name in ("seq", "epoch", "rate", "channels"):
+        for name in (
+            "seq",
+            "epoch",
+            "rate",
+            "channels",
+            *(("silent", "frame_samples") if silent else ()),
+        ):
             obj[name] = int(text[name])
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
         raise FrameError(f"entry fields wrong: {type(exc).__name__} {exc}"[:200]) from None

@@ -96,7 +96,7 @@ class Receiver:
             # the front of its queue at once and sends them again when it is let in
             self._disconnect(sid)
             return self.sio.not_handled
-        self.counters["frames"] += len(frames)
+        self.counters["frames"] += sum(f.frames for f in frames)  # a silence run: its seqs
         return {"ok": True}
 
     def _disconnect(self, sid: str) -> None:

@@ -20,6 +20,10 @@ carries on in the epoch's newest segment on disk, and a seq already in an
 open segment is written again at its place (``rewritten``), not skipped:
 the consumer's unacked entries after a restart may or may not have been
 written, and either way they end up in the file once.
+
+A silence run (format v3, ``suppress_silence``) is written as silence at
+each of its seqs, each seq on its own as above, so the file keeps the
+timeline; ``silent`` counts those seqs, and every count is in seqs.
 """
 
 from __future__ import annotations
@@ -94,10 +98,11 @@ class StreamSink:
         self.rewrite = rewrite
         self.shape = (first.rate, first.channels, first.samples, first.codec)
         self.frame_bytes = first.samples * first.channels * 2
+        self._silence = bytes(self.frame_bytes)
         self.max_gap = limits.gap_frames(self.frame_bytes, first.duration_s)
         self.limits, self.budget = limits, budget
         kinds: tuple[str, ...] = ("frames", "duplicates", "out_of_order", "gap_filled")
-        kinds += ("segments", "audio_bytes", *(("rewritten",) if rewrite else ()))
+        kinds += ("segments", "audio_bytes", "silent", *(("rewritten",) if rewrite else ()))
         self.counts = dict.fromkeys(kinds, 0)
         self._first = first  # the shape every segment's decoder is made for
         self._decoder(first)  # FrameError now if this receiver cannot decode the codec
@@ -132,21 +137,30 @@ class StreamSink:
         if (frame.rate, frame.channels, frame.samples, frame.codec) != self.shape:
             raise FrameError(f"stream {frame.stream} changed rate, channels, codec or frame length")
         self.last_write = now
-        in_open = any(frame.seq in g.written for g in self.open)
-        if (in_open and not self.rewrite) or any(frame.seq in r for r in self.past):
-            self.counts["duplicates"] += 1
+        if not frame.silent:
+            if self._put(frame.seq, frame, now):
+                self.counts["audio_bytes"] += len(frame.audio)
             return
-        segment = self._segment_for(frame.seq)
+        for seq in range(frame.seq, frame.seq + frame.silent):
+            self.counts["silent"] += self._put(seq, None, now)
+
+    def _put(self, seq: int, frame: Frame | None, now: float) -> bool:
+        """Write one seq (None: silence) unless it is already in a segment (or ``rewrite``)."""
+        in_open = any(seq in g.written for g in self.open)
+        if (in_open and not self.rewrite) or any(seq in r for r in self.past):
+            self.counts["duplicates"] += 1
+            return False
+        segment = self._segment_for(seq)
         segment.last_write = now
-        if frame.seq < segment.end:  # fills a hole (an earlier seq that was overtaken), or rewrite
+        if seq < segment.end:  # fills a hole (an earlier seq that was overtaken), or rewrite
             self.counts["rewritten" if in_open else "out_of_order"] += 1
-            segment.put(frame.seq, self._decoder(frame).pcm(frame))
+            segment.put(seq, self._decoder(frame).pcm(frame) if frame else self._silence)
         else:
-            self.budget.charge(self.stream, (frame.seq + 1 - segment.end) * self.frame_bytes)
-            self._fill(segment, frame.seq - segment.end)
-            segment.put(frame.seq, segment.decoder.pcm(frame))
+            self.budget.charge(self.stream, (seq + 1 - segment.end) * self.frame_bytes)
+            self._fill(segment, seq - segment.end)
+            segment.put(seq, segment.decoder.pcm(frame) if frame else self._silence)
         self.counts["frames"] += 1
-        self.counts["audio_bytes"] += len(frame.audio)
+        return True
 
     def _fill(self, segment: Segment, gap: int) -> None:
         """A jump forward: silence is a hole (nothing written); Opus conceals the gap."""

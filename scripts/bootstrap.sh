@@ -58,7 +58,8 @@ fi
 # libopus0: the library opuslib loads for codec = "opus" (the tests cover it).
 # sox: the receiver tests check that a recording left by a SIGKILL opens in sox.
 # redis-server, haproxy: tests/redis runs receivers behind a real HAProxy into a real Redis.
-pkgs=(portaudio19-dev pulseaudio pulseaudio-utils libasound2-plugins libopus0 sox redis-server haproxy)
+# espeak-ng: speech with pauses for the silence suppression test and bench.
+pkgs=(portaudio19-dev pulseaudio pulseaudio-utils libasound2-plugins libopus0 sox redis-server haproxy espeak-ng)
 # Debian ships venv/ensurepip separately; other Pythons (pyenv, ...) have them built in.
 if ! "$PY" -m venv --help >/dev/null 2>&1 || ! "$PY" -c 'import ensurepip' >/dev/null 2>&1; then
     pkgs+=(python3-venv)
@@ -88,10 +89,10 @@ fi
 hash="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
 stamp="$VENV/.installed-$hash"
 if [ ! -e "$stamp" ]; then
-    echo "bootstrap: pip install -e \".[test,bench,redis]\" (log: $LOGS/pip.log)"
+    echo "bootstrap: pip install -e \".[test,bench,redis,vad]\" (log: $LOGS/pip.log)"
     # pip may print "WARNING: Location ... is ignored" on this machine: harmless,
     # so its output goes to the log and is shown only if the install fails.
-    (cd "$REPO" && "$VENV/bin/python" -m pip install -q -e ".[test,bench,redis]") >"$LOGS/pip.log" 2>&1 \
+    (cd "$REPO" && "$VENV/bin/python" -m pip install -q -e ".[test,bench,redis,vad]") >"$LOGS/pip.log" 2>&1 \
         || { cat "$LOGS/pip.log" >&2; die "pip install failed"; }
     rm -f "$VENV"/.installed-*
     touch "$stamp"

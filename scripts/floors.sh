@@ -13,7 +13,7 @@ PY="${PYTHON:-$REPO/.venv/bin/python}"
 # the tests that exercise each dependency's API: frames (msgpack, numpy), the
 # sender's link (python-socketio, aiohttp), the receiver (aiohttp's server),
 # metrics (prometheus-client), a whole pipeline refused and one delivered (pyzmq),
-# the Redis sink (redis, the optional feature floor_pins.py pins too)
+# the Redis sink (redis, the optional feature floor_pins.py pins too) and the format converter (soxr)
 TESTS=(
     tests/frame/test_format.py
     tests/frame/test_batch.py
@@ -23,6 +23,7 @@ TESTS=(
     tests/supervisor/test_metrics.py
     tests/e2e/test_refusal.py
     tests/redis/test_sink.py
+    tests/capture_proc/test_convert.py
 )
 
 hash="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
@@ -37,7 +38,7 @@ if [ ! -e "$FLOOR/.installed-$hash" ]; then
 fi
 # show what was really installed, so a floor that pip could not honour is visible
 "$FLOOR/bin/python" -m pip freeze 2>/dev/null \
-    | grep -i -E '^(pyaudio|numpy|python-socketio|aiohttp|pyzmq|msgpack|prometheus.client|redis)==' \
+    | grep -i -E '^(pyaudio|numpy|python-socketio|aiohttp|pyzmq|msgpack|prometheus.client|redis|soxr)==' \
     | tr '\n' ' ' || true
 echo
 cd "$REPO"

@@ -22,7 +22,8 @@ Frames unacked when the link drops go back to the front of ``pending`` and
 count as ``retransmitted`` when they are sent again (``lost_in_flight``
 stays 0; the key remains for reports read by older tools). Every fate is
 also appended to ``settled`` for the shell to report to capture.
-An emit may carry a batch of frames; every counter counts frames.
+An emit may carry a batch of frames; every counter counts frames, and a
+silence run (uplink_frame/format.py) counts as the frames it stands for.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ FATES = {
     "dropped.backlog": Fate.BACKLOG,
     "ack_timeout": Fate.ACK_TIMEOUT,
 }
+
+
+def seqs(frames: list[Frame]) -> int:
+    """Frames counted as the seqs they stand for (a silence run is several)."""
+    return sum(frame.frames for frame in frames)
 
 
 @dataclass(slots=True)
@@ -102,7 +108,7 @@ class FlowControl:
 
     def settle(self, reason: str, frames: list[Frame]) -> None:
         """Count frames that left for good and note their fate for capture."""
-        self.counters[reason] += len(frames)
+        self.counters[reason] += seqs(frames)
         fate = FATES[reason]
         self.settled.extend((frame, fate) for frame in frames)
 
@@ -111,7 +117,7 @@ class FlowControl:
         return self.connected and self.stalled_since is None
 
     def offer(self, frame: Frame) -> None:
-        self.counters["received"] += 1
+        self.counters["received"] += frame.frames
         self._pushed_out(self.pending.add(frame, self.feeding), frame.t_ready)
         self._trim_backlog()
 
@@ -159,11 +165,11 @@ class FlowControl:
         if self._resend:
             again = [f for f in batch if (f.stream, f.seq) in self._resend]
             self._resend.difference_update((f.stream, f.seq) for f in again)
-            self.count("retransmitted", len(again))
+            self.count("retransmitted", seqs(again))
         return batch
 
     def sent(self, ack_id: int, frames: list[Frame], now: float) -> None:
-        self.counters["sent"] += len(frames)
+        self.counters["sent"] += seqs(frames)
         if not self.limits.acks:
             self.settle("written", frames)
             return
@@ -219,7 +225,7 @@ class FlowControl:
         """A stop's drain deadline passed: what is still held, counted; capture pushes it again."""
         self.link_down()
         left = self.pending.clear()
-        self.count("dropped.shutdown", len(left))
+        self.count("dropped.shutdown", seqs(left))
         self._resend.clear()
         return left
 

@@ -56,7 +56,8 @@ class Pending:
         if most > 1:
             rest: deque[Frame] = deque()
             for frame in self.frames:
-                follows = frame.stream == batch[0].stream and frame.seq == batch[-1].seq + 1
+                after = batch[-1].seq + batch[-1].frames  # a silence run stands for several
+                follows = frame.stream == batch[0].stream and frame.seq == after
                 (batch if follows and len(batch) < most else rest).append(frame)
             self.frames = rest
         return batch, stale

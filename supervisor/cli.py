@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TOML file with the same keys as the flags (flags win)",
     )
+    switches = ("pace", "suppress_silence", *OPS_SWITCHES)  # flags without a value
     for key in PARSERS:
-        if key not in ("pace", "streams", *OPS_SWITCHES):  # streams: [[streams]] tables only
+        if key not in ("streams", *switches):  # streams: [[streams]] tables only
             flag = "--" + key.replace("_", "-")
             start.add_argument(
                 flag, dest=key, default=argparse.SUPPRESS, metavar="VALUE", help=flag_help(key)
@@ -54,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
         const=False,
         default=argparse.SUPPRESS,
         help="run tone/file sources as fast as the senders take frames (default: real time)",
+    )
+    start.add_argument(
+        "--suppress-silence",
+        dest="suppress_silence",
+        action="store_const",
+        const=True,
+        default=argparse.SUPPRESS,
+        help=flag_help("suppress_silence"),
     )
     start.add_argument(
         "--tls-insecure",

@@ -50,6 +50,7 @@ class Pipeline:
             name = f"capture-{stream}" if options.streams else "capture"
             make = self._capture_maker(stream, source)
             self.children.append(self._child(name, "capture", make))
+            self.children[-1].stdin_once = source == "pipe:-"
 
     def add_sender(self) -> Child:
         """A new sender slot; names are never reused, so reports stay unambiguous."""
@@ -129,7 +130,7 @@ class Pipeline:
             frame_ms=o.frame_ms,
             hwm_ms=o.hwm_ms,
             pace=o.pace,
-            seq_start=self._next_seq(child.name),
+            seq_start=self._next_seq(child.name, source),
             epoch=self.epochs[stream],
             budget_ms=o.budget_ms(),
             drain_ms=o.drain_ms,
@@ -139,6 +140,11 @@ class Pipeline:
             curve_dir=o.curve_dir if o.capture_bind else None,
             silence_db=o.silence_db,
             silence_alarm_s=o.silence_alarm_s,
+            input_format=o.input_format or "s16le",
+            input_rate=o.input_rate,
+            input_channels=o.input_channels,
+            stdin_gone=source == "pipe:-" and child.last_pid is not None,
+            suppress_silence=o.suppress_silence,
         )
 
     def capture_endpoint(self, stream: str) -> str:
@@ -146,11 +152,11 @@ class Pipeline:
             return self.options.capture_bind
         return self.run_dir.endpoint(f"capture-{stream}.sock")
 
-    def _next_seq(self, name: str) -> int:
+    def _next_seq(self, name: str, source: str) -> int:
         """A restarted capture continues the stream: past every seq used, at real-time position."""
         reported = int(self.stats.by_name[name].info.get("next_seq", 0))
-        if not self.options.pace:
-            return reported
+        if not self.options.pace or source.startswith("pipe:"):
+            return reported  # a pipe is paced by arrival, not by real time
         elapsed = math.floor((time.time() - self.capture_t0[name]) / (self.options.frame_ms / 1000))
         return max(reported, elapsed)
 

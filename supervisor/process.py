@@ -58,6 +58,7 @@ class Child:
     open_record: dict[str, Any] | None = None
     last_pid: int | None = None
     removed: bool = False  # scaled away or its source ended: never restarted
+    stdin_once: bool = False  # the first process gets the supervisor's stdin (pipe:-)
 
     @property
     def pid(self) -> int | None:
@@ -73,7 +74,7 @@ class Child:
         save_config(self.make_config(self), path)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", self.module, "--config", str(path)],
-            stdin=subprocess.DEVNULL,
+            stdin=0 if self.stdin_once and self.last_pid is None else subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,

@@ -26,6 +26,7 @@ from supervisor.ops.stats import Stats
 from supervisor.ops.status import row
 from supervisor.outcome import EXIT_UNDELIVERED, LinkWatch
 from supervisor.pipeline import Pipeline
+from supervisor.pipes import check_pipe, hold_fifos, pipe_arg, release
 from supervisor.process import Child, describe_exit
 from supervisor.recycle import Recycler
 from supervisor.retired import Kept, Retired
@@ -395,6 +396,8 @@ def check_source(options: Options) -> None:
     for _, source in options.stream_sources():
         if source.partition(":")[0] == "mic":
             check_mic(options, source)
+        elif (arg := pipe_arg(source)) is not None:
+            check_pipe(arg)
         elif source.startswith("file:"):
             try:
                 open_source(source, options.rate, options.channels, samples).close()
@@ -411,9 +414,11 @@ def start(options: Options) -> int:
     Path(options.recordings).mkdir(parents=True, exist_ok=True)
     ctx: zmq.Context[Any] = zmq.Context()
     supervisor = Supervisor(options, run_dir, ctx)
+    fifos = hold_fifos(options)
     try:
         return supervisor.run()
     finally:
+        release(fifos)
         supervisor.close()
         ctx.term()
         run_dir.release()

@@ -61,7 +61,10 @@ def _progress(role: str, msg: dict[str, Any]) -> tuple[int, bool]:
     """(a number that grows while the child works, whether it has work to do)."""
     counters, info = msg["counters"], msg["info"]
     if role == "capture":
-        return int(counters.get("captured", 0)), not info.get("waiting", False)
+        # suppress_silence publishes a pause once a second, but counts each frame it
+        # suppresses as it goes: the sum moves with every frame (docs/silence.md)
+        work = int(counters.get("captured", 0)) + int(counters.get("suppressed", 0))
+        return work, not info.get("waiting", False)
     if role == "sender":
         held = int(info.get("pending", 0)) + int(info.get("inflight", 0))
         # without a link it waits for its server, not stuck: complete delivery

@@ -132,10 +132,16 @@ def running_senders(run_dir: Path) -> int:
 
 
 def start_pipeline(
-    procs: Procs, run_dir: Path, rec: Path, report: Path, *args: str, stderr: Any = subprocess.PIPE
+    procs: Procs,
+    run_dir: Path,
+    rec: Path,
+    report: Path,
+    *args: str,
+    stderr: Any = subprocess.PIPE,
+    stdin: Any = subprocess.DEVNULL,
 ) -> subprocess.Popen[str]:
     """`supervisor start` on the embedded defaults: WAVs into ``rec``, the report to ``report``."""
     cmd = supervisor_cmd(
         "start", "--run-dir", str(run_dir), "--recordings", str(rec), "--report", str(report)
     )
-    return procs.start([*cmd, *args], stdout=subprocess.DEVNULL, stderr=stderr)
+    return procs.start([*cmd, *args], stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr)

@@ -2,8 +2,9 @@
 
 A batch is a map ``{"v": 2, "n": N, "frames": [frame, ...]}``: each frame is
 the map of format.py, checked by the same validator, all of one stream and
-epoch with consecutive seqs, so a batch is exactly N frames in a row. One ack
-answers for the whole batch.
+epoch with consecutive seqs, so a batch is exactly N frames in a row (a
+silence run counts as the frames it stands for: the next one starts after
+them). One ack answers for the whole batch.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ def from_batch(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> list[Frame]:
     frames = [from_dict(item, max_bytes) for item in items]
     if sum(len(f.audio) for f in frames) > max_bytes:
         raise FrameError(f"batch audio exceeds the limit of {max_bytes} bytes")
-    first = frames[0]
-    for i, frame in enumerate(frames):
+    first, seq = frames[0], frames[0].seq
+    for frame in frames:
         same = (frame.stream, frame.epoch) == (first.stream, first.epoch)
-        if not same or frame.seq != first.seq + i:
+        if not same or frame.seq != seq:
             raise FrameError("batch frames must be one stream and epoch with consecutive seqs")
+        seq += frame.frames
     return frames

@@ -63,7 +63,7 @@ class PcmDecoder:
     """PCM frames are already what the WAV holds; a missing frame becomes silence."""
 
     def __init__(self, first: Frame) -> None:
-        self._silence = bytes(len(first.audio))
+        self._silence = bytes(first.samples * first.channels * 2)  # a silence run has no audio
 
     def pcm(self, frame: Frame) -> bytes:
         return frame.audio

@@ -9,6 +9,12 @@ A frame's identity is ``(stream, epoch, seq)``: the supervisor draws a random
 53-bit ``epoch`` per stream at start, so seqs that start again at 0 in a new
 run (or on another host using the same stream id) never look like repeats.
 Version 1 frames had no epoch and are refused with a reason that says so.
+
+Version 3 adds one kind of message, the silence run (``suppress_silence``):
+``silent`` = N frames of silence, seqs ``seq`` .. ``seq + N - 1``, with empty
+``audio`` and each frame ``frame_samples`` long. Audio frames are unchanged
+and still say v2, so a receiver that knows only v2 refuses a run with its
+one line instead of misreading it (docs/silence.md).
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ import msgpack
 from uplink_frame import opus_packet
 
 VERSION = 2  # 2: adds ``epoch``; v1 frames are refused (no identity across runs)
+SILENCE_VERSION = 3  # 3: adds the silence run; audio frames stay v2 (see the docstring)
+# one run stands for at most this much audio: a receiver writes its silence, so this
+# bounds what ~250 B can make it write (capture sends runs of 1 s)
+MAX_SILENT_MS = 2000.0
 FORMAT = "s16le"
 CODECS = frozenset({"pcm", "opus"})  # opus: audio is one Opus packet
 SAMPLE_BYTES = 2
@@ -48,6 +58,7 @@ _FIELDS = (
     "codec",
     "audio",
 )
+_SILENCE_FIELDS = (*_FIELDS, "silent", "frame_samples")
 
 
 class FrameError(ValueError):
@@ -64,26 +75,45 @@ class Frame:
     audio: bytes
     codec: str = "pcm"
     epoch: int = 0  # chosen by the supervisor per stream and run; see the module docstring
+    silent: int = 0  # > 0: a silence run of this many frames, audio empty (v3)
+    frame_samples: int = 0  # a silence run's frame length, samples per channel
 
     @property
     def samples(self) -> int:
-        """Samples per channel."""
+        """Samples per channel of one frame (each frame of a silence run)."""
+        if self.silent:
+            return self.frame_samples
         if self.codec == "opus":
             return opus_packet.samples(self.audio, self.rate)
         return len(self.audio) // (SAMPLE_BYTES * self.channels)
 
     @property
+    def frames(self) -> int:
+        """Seqs this message stands for: ``seq`` .. ``seq + frames - 1``."""
+        return self.silent or 1
+
+    @property
     def duration_s(self) -> float:
+        """One frame's length (each frame of a silence run)."""
         return self.samples / self.rate
 
     @property
     def t_ready(self) -> float:
         """Unix time the last sample was captured: where latency starts."""
-        return self.t_capture + self.duration_s
+        return self.t_capture + self.frames * self.duration_s
 
     def to_dict(self) -> dict[str, Any]:
+        if self.silent:
+            return {
+                **self._fields(SILENCE_VERSION),
+                "silent": self.silent,
+                "frame_samples": self.frame_samples,
+            }
+        return self._fields(VERSION)
+
+    def _fields(self, version: int) -> dict[str, Any]:
         return {
-            "v": VERSION,
+            "v": version,
             "stream": self.stream,
             "epoch": self.epoch,
             "seq": self.seq,
@@ -138,13 +168,16 @@ def from_dict(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
         raise FrameError(f"frame must be a map, got {type(obj).__name__}")
     if obj.get("v") == 1 and not isinstance(obj.get("v"), bool):
         raise FrameError("frame format v1 is no longer accepted: v2 adds 'epoch' (docs/design.md)")
+    version = obj.get("v")
+    if not isinstance(version, int) or isinstance(version, bool) or version not in (2, 3):
+        shown = repr(version)[:32]
+        raise FrameError(f"unsupported frame version {shown}, expected {VERSION} or 3")
+    fields = set(_SILENCE_FIELDS if version == SILENCE_VERSION else _FIELDS)
     keys = set(obj)
-    if keys != set(_FIELDS):
-        missing = sorted(set(_FIELDS) - keys)
-        extra = sorted(str(k)[:32] for k in keys - set(_FIELDS))
+    if keys != fields:
+        missing = sorted(fields - keys)
+        extra = sorted(str(k)[:32] for k in keys - fields)
         raise FrameError(f"frame fields wrong: missing {missing}, unexpected {extra}")
-    if _int(obj, "v") != VERSION:
-        raise FrameError(f"unsupported frame version {obj['v']!r}, expected {VERSION}")
     stream = obj["stream"]
     if not isinstance(stream, str) or not _STREAM_ID.fullmatch(stream):
         raise FrameError("stream must be 1-64 characters of [A-Za-z0-9_.-]")
@@ -162,11 +195,28 @@ def from_dict(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
     audio = obj["audio"]
     if not isinstance(audio, bytes):
         raise FrameError("audio must be bytes")
+    if version == SILENCE_VERSION:
+        silent, samples = _silence_run(obj, seq, rate)
+        return Frame(
+            stream, seq, t_capture, rate, channels, audio, obj["codec"], epoch, silent, samples
+        )
     if obj["codec"] == "opus":
         _check_opus(audio, rate, channels)
     else:
         _check_audio_length(len(audio), rate, channels, max_bytes)
     return Frame(stream, seq, t_capture, rate, channels, audio, obj["codec"], epoch)
+
+
+def _silence_run(obj: dict[str, Any], seq: int, rate: int) -> tuple[int, int]:
+    """A v3 silence run's frame count and frame length, checked."""
+    if obj["audio"]:
+        raise FrameError("a silence run (v3) carries no audio")
+    samples = _int(obj, "frame_samples", 1, int(rate * MAX_FRAME_MS / 1000))
+    if 1000 * samples / rate < MIN_FRAME_MS:
+        raise FrameError(f"frame_samples lasts under {MIN_FRAME_MS} ms")
+    most = int(MAX_SILENT_MS * rate / 1000 / samples)
+    silent = _int(obj, "silent", 1, max(1, min(most, MAX_SEQ - seq + 1)))
+    return silent, samples
 
 
 def _check_audio_length(length: int, rate: int, channels: int, max_bytes: int) -> None:

@@ -41,11 +41,15 @@ def problems(file_values: dict[str, Any]) -> list[str]:
 
 
 def _check_sources(options: Options) -> None:
-    """WAV files must open with the configured format; microphones are not probed here."""
+    """WAV files must open with the configured format, a pipe's path must be there;
+    microphones are not probed here, nor is stdin (start checks it)."""
     from capture_proc.sources import SourceError, open_source
+    from supervisor.pipes import check_pipe, pipe_arg
 
     samples = round(options.rate * options.frame_ms / 1000)
     for _, source in options.stream_sources():
+        if (arg := pipe_arg(source)) not in (None, "-"):
+            check_pipe(arg)
         if source.startswith("file:"):
             try:
                 open_source(source, options.rate, options.channels, samples).close()

@@ -12,7 +12,7 @@ import dataclasses
 from supervisor.config.options import Options
 
 MEANING = {
-    "source": "tone[:HZ], file:PATH.wav or mic[:DEVICE]",
+    "source": "tone[:HZ], file:PATH.wav, mic[:DEVICE], pipe:- (stdin) or pipe:PATH (raw PCM)",
     "server": "http(s)://host:port of the Socket.IO server",
     "stream": "stream id",
     "rate": "sample rate, Hz",
@@ -48,6 +48,8 @@ MEANING = {
     "batch_ms": "> 0: up to this much audio per emit",
     "silence_db": "the silent alarm's threshold, dBFS RMS (docs/levels.md)",
     "silence_alarm_s": "the silent alarm is raised after this long below silence_db, s",
+    "suppress_silence": "send silence (by WebRTC VAD) as small silence-run frames, keeping "
+    "200 ms before and after speech (docs/silence.md)",
     "auth_token_file": "file holding the token sent in the connect auth payload",
     "ca_file": "PEM CA bundle that verifies an https:// server",
     "max_message_bytes": "the embedded receiver's frame limit, bytes",
@@ -55,6 +57,9 @@ MEANING = {
     "log_format": "text or json",
     "capture_bind": "tcp://HOST:PORT for capture's ZeroMQ socket (needs curve_dir)",
     "curve_dir": "CURVE keys from supervisor curve-keys DIR",
+    "input_format": "pipe: sources: raw sample format, s16le or f32le",
+    "input_rate": "pipe: sources: the input's sample rate, Hz (converted to rate)",
+    "input_channels": "pipe: sources: the input's channels (mixed to channels)",
 }
 # what a None default means, per key
 _NONE_MEANS = {
@@ -71,6 +76,9 @@ _NONE_MEANS = {
     "metrics": "off",
     "capture_bind": "ipc:// in run_dir",
     "curve_dir": "none",
+    "input_format": "s16le",
+    "input_rate": "rate",
+    "input_channels": "channels",
 }
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Options)}
 

@@ -67,6 +67,7 @@ class Options:
     batch_ms: int = 0
     silence_db: float = -60.0
     silence_alarm_s: float = 10.0
+    suppress_silence: bool = False  # docs/silence.md
     # operations and security; parsers in supervisor/opsconfig.py
     auth_token_file: str | None = None
     ca_file: str | None = None
@@ -76,6 +77,10 @@ class Options:
     log_format: str = "text"
     capture_bind: str | None = None
     curve_dir: str | None = None
+    # pipe: sources, the raw PCM's declared format (docs/audio.md); None: the stream's
+    input_format: str | None = None
+    input_rate: int | None = None
+    input_channels: int | None = None
 
     def budget_ms(self) -> int:
         """How old a frame may get and still be delivered (docs/delivery.md)."""
@@ -141,7 +146,10 @@ def _url(value: Any) -> str:
 MAX_SENDERS = 32
 MAX_STREAMS = 32  # one capture interpreter each; 2 cores saturate near 32 (docs/benchmarks.md)
 MAX_CONFIG_BYTES = 1 << 20
-_SOURCE = _text(r"tone(:\d+)?|file:.+|mic(:.+)?", "tone[:HZ], file:PATH.wav or mic[:DEVICE]")
+_SOURCE = _text(
+    r"tone(:\d+)?|file:.+|mic(:.+)?|pipe:.+",
+    "tone[:HZ], file:PATH.wav, mic[:DEVICE], pipe:- or pipe:PATH",
+)
 _STREAM_ID = _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "1-64 characters of [A-Za-z0-9_.-]")
 
 
@@ -203,6 +211,10 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "batch_ms": _int(0, 1000),
     "silence_db": _float(-119, 0),  # above capture_proc.levels.FLOOR_DB: silence can be below it
     "silence_alarm_s": _float(0.1, 86_400),
+    "input_format": _text("s16le|f32le", "s16le or f32le"),
+    "input_rate": _int(8000, 192000),
+    "input_channels": _int(1, 8),
+    "suppress_silence": _bool,
 }
 PARSERS.update(OPS_PARSERS)
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Options)}
@@ -262,6 +274,17 @@ def _from_flag(key: str, raw: Any) -> Any:
         return raw
 
 
+def _pipe_problem(options: Options) -> str | None:
+    """input_* keys belong to a pipe: source; stdin can feed one stream only."""
+    pipes = [s for _, s in options.stream_sources() if s.startswith("pipe:")]
+    given = [k for k in ("input_format", "input_rate", "input_channels") if getattr(options, k)]
+    if given and not pipes:
+        return f"{given[0]}: only for a pipe: source (--source pipe:- or pipe:PATH)"
+    if pipes.count("pipe:-") > 1:
+        return "source = pipe:-: stdin can feed one stream only (use FIFOs: pipe:PATH)"
+    return None
+
+
 def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Options:
     """Defaults, overridden by the file, overridden by flags; validated."""
     values: dict[str, Any] = {}
@@ -278,12 +301,27 @@ def build(file_values: Mapping[str, Any], flag_values: Mapping[str, Any]) -> Opt
             except ValueError as exc:
                 raise ConfigError(refusal(key, raw, exc, flag)) from None
     options = Options(**values)
-    if problem := combination_problem(options):
+    if problem := combination_problem(options) or _pipe_problem(options):
         raise ConfigError(problem)
     try:
         frame_bytes(options.rate, options.frame_ms, options.channels)
     except FrameError as exc:
         raise ConfigError(f"frame_ms: {exc}") from None
-    if problem := codec_options.check(options):
+    if problem := codec_options.check(options) or silence_problem(options):
         raise ConfigError(problem)
     return options
+
+
+def silence_problem(options: Options) -> str | None:
+    """The one-line reason suppress_silence cannot run with these options, or None."""
+    if not options.suppress_silence:
+        return None
+    # here, not at the top: senders and receivers import this module, and need no numpy
+    from capture_proc import vad
+
+    # the pre-roll is held back that long: in a shorter budget it would arrive stale
+    least = round(1000 * vad.PREROLL_S + 200)
+    if options.budget_ms() < least:
+        key = "buffer_ms" if options.delivery == "complete" else "max_latency_ms"
+        return f"{key} = {options.budget_ms()}: suppress_silence needs at least {least}"
+    return vad.problem(options.rate)

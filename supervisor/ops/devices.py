@@ -52,26 +52,49 @@ def probe(*args: str) -> dict[str, Any]:
     return result
 
 
-def list_devices() -> int:
-    """Print the input devices as a table; exit code 1 when there are none."""
-    devices = probe("devices")["devices"]
+def list_devices(options: Options | None = None) -> int:
+    """Print the input devices as a table; exit code 1 when there are none.
+
+    The last column says at which format each device would record the
+    default stream (``options``' rate and channels) and whether capture
+    converts it (docs/audio.md).
+    """
+    o = options or Options()
+    devices = probe("devices", str(o.rate), str(o.channels), f"{o.frame_ms:g}")["devices"]
     if not devices:
         print(NO_DEVICES, file=sys.stderr)
         return 1
     width = max(len("name"), *(len(d["name"]) for d in devices))
-    print(f"{'index':>5}  {'name':<{width}}  {'inputs':>6}  {'default rate':>12}")
+    stream = f"{o.rate} Hz {o.channels} ch"
+    print(f"{'index':>5}  {'name':<{width}}  {'inputs':>6}  {'default rate':>12}  for {stream}")
     for d in devices:
         mark = "  (default)" if d["default"] else ""
         rate = f"{d['rate']} Hz"
-        print(f"{d['index']:>5}  {d['name']:<{width}}  {d['channels']:>6}  {rate:>12}{mark}")
+        row = f"{d['index']:>5}  {d['name']:<{width}}  {d['channels']:>6}  {rate:>12}"
+        print(f"{row}  {_opens_at(d.get('opens_at'), o)}{mark}")
     print("pick one with --source mic:INDEX or --source mic:NAME (any part of the name)")
     return 0
+
+
+def _opens_at(fmt: list[int] | None, o: Options) -> str:
+    if fmt is None:
+        return "cannot"
+    if fmt == [o.rate, o.channels]:
+        return "direct"
+    return f"converted from {fmt[0]} Hz {fmt[1]} ch"
 
 
 def check_mic(options: Options, source: str) -> None:
     """ConfigError naming the fix if ``--source mic[:DEVICE]`` cannot record as asked."""
     spec = source.partition(":")[2] or "-"
-    result = probe("check", spec, str(options.rate), str(options.channels))
+    o = options
+    result = probe("check", spec, str(o.rate), str(o.channels), f"{o.frame_ms:g}")
     if "error" in result:
         raise ConfigError(f"source: {result['error']}")
-    logger.info("supervisor: recording from input device %s", result["device"]["name"])
+    rate, channels = result["opens_at"]
+    how = (
+        ""
+        if [rate, channels] == [o.rate, o.channels]
+        else (f", at {rate} Hz {channels} ch converted to {o.rate} Hz {o.channels} ch")
+    )
+    logger.info("supervisor: recording from input device %s%s", result["device"]["name"], how)

@@ -141,6 +141,7 @@ def _link_failures(stats: Stats) -> Iterator[Metric]:
 def _stages(totals: dict[str, Any]) -> dict[str, int]:
     frames = totals["frames"]
     stages = {"captured": frames["captured"], "sent": frames["sent"], "acked": frames["acked"]}
+    stages["suppressed"] = frames["suppressed"]  # sent as silence runs (docs/silence.md)
     if "receiver" in totals:
         stages["received"] = totals["receiver"].get("frames", 0)
     return stages

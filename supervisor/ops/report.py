@@ -43,6 +43,8 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
             "retransmitted": capture.get("retransmitted", 0) + sender.get("retransmitted", 0),
             "written": written,
             "stalls": sender.get("stalls", 0),
+            # sent as silence runs (docs/silence.md): delivered, so not a drop
+            "suppressed": capture.get("suppressed", 0),
             "dropped": dropped,
             "unaccounted": captured - acked - written - sum(dropped.values()),
             "bad": sender.get("bad_frame", 0),
@@ -60,10 +62,22 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
         }
     report["capture"] = {k: n for k, n in capture.items() if not is_level_counter(k)}
     report["levels"] = levels.report(stats, children)
+    report["sources"] = {
+        c.name: _source(stats.by_name[c.name].info) for c in children if c.role == "capture"
+    }
     report["bad_heartbeats"] = stats.bad_heartbeats
     if "receiver" in stats.by_name:
         report["receiver"] = stats.role_counters("receiver")
     return report
+
+
+_OPTIONAL_COUNTS = ("written", "stalls", "retransmitted", "suppressed")
+
+
+def _source(info: dict[str, Any]) -> dict[str, Any]:
+    """What the audio came from and whether it was converted (docs/audio.md)."""
+    keys = ("device", "input", "converted", "convert_held_ms", "source_ended")
+    return {k: info[k] for k in keys if k in info}
 
 
 def summary(report: dict[str, Any]) -> str:
@@ -72,7 +86,7 @@ def summary(report: dict[str, Any]) -> str:
     lines = [
         f"audio-uplink ran {report['duration_s']:.1f} s",
         f"  frames: captured {f['captured']}, sent {f['sent']}, acked {f['acked']}, "
-        + "".join(f"{k} {f[k]}, " for k in ("written", "stalls", "retransmitted") if f.get(k))
+        + "".join(f"{k} {f[k]}, " for k in _OPTIONAL_COUNTS if f.get(k))
         + f"unaccounted {f['unaccounted']}",
         f"  dropped: {drops}",
         "  latency capture->ack ms: "
@@ -84,6 +98,11 @@ def summary(report: dict[str, Any]) -> str:
             f"  device: reopened {c['device_reopen']} time(s), gap {c.get('gap_ms', 0)} ms "
             f"({c.get('gap_frames', 0)} frames)"
         )
+    for name, source in report.get("sources", {}).items():
+        if "converted" in source:
+            lines.append(f"  {name}: audio {source['converted']}")
+        if source.get("source_ended"):
+            lines.append(f"  {name}: the source ended ({source.get('input', 'end of input')})")
     if "receiver" in report:
         r = report["receiver"]
         lines.append(

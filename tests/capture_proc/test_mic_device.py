@@ -16,7 +16,8 @@ import pytest
 import zmq
 
 from capture_proc.config import CaptureConfig
-from capture_proc.mic import Device, check_format
+from capture_proc.convert import AudioFormat
+from capture_proc.mic import Device, choose_format
 from capture_proc.sources import SourceError
 from tests.capture_proc.conftest import Pulse
 from tests.support import Procs, poll_for
@@ -133,7 +134,7 @@ def test_no_device_in_the_capture_process_is_one_line(no_audio_env, start_captur
 
 @pytest.mark.parametrize(("spec", "name"), [("PULS", "pulse"), ("1", "default"), ("-", "default")])
 def test_device_by_index_or_name_part(pulse: Pulse, spec: str, name: str):
-    command = [sys.executable, "-m", "capture_proc.probe", "check", spec, "16000", "1"]
+    command = [sys.executable, "-m", "capture_proc.probe", "check", spec, "16000", "1", "20"]
     done = subprocess.run(
         command,
         env={**os.environ, **pulse.env},
@@ -157,11 +158,47 @@ class _OnlyStereo48k:
         return True
 
 
+def test_a_device_that_cannot_do_the_format_is_opened_at_one_it_can_and_converted():
+    device = Device(3, "USB Mic", 2, 48000, True)
+    assert choose_format(_OnlyStereo48k(), device, 16000, 1, 0.02) == AudioFormat(48000, 1)
+    assert choose_format(_OnlyStereo48k(), device, 48000, 2, 0.02) == AudioFormat(48000, 2)
+
+
+class _OnlyStereo:
+    """A device that records stereo only, at any rate."""
+
+    def get_format_from_width(self, width: int) -> int:
+        return 8
+
+    def is_format_supported(self, rate: int, **kwargs: int) -> bool:
+        if kwargs["input_channels"] != 2:
+            raise ValueError("Invalid number of channels", -9998)
+        return True
+
+
+def test_mixing_down_alone_keeps_the_stream_rate():
+    device = Device(3, "USB Mic", 2, 48000, True)
+    assert choose_format(_OnlyStereo(), device, 16000, 1, 0.02) == AudioFormat(16000, 2)
+
+
+class _OnlyStereo48kInt:
+    """Takes 48 kHz stereo and nothing else."""
+
+    def get_format_from_width(self, width: int) -> int:
+        return 8
+
+    def is_format_supported(self, rate: int, **kwargs: int) -> bool:
+        if rate != 48000 or kwargs["input_channels"] != 2:
+            raise ValueError("Invalid sample rate", -9997)
+        return True
+
+
 def test_format_mismatch_names_device_request_and_what_it_supports():
+    # 2 ch cannot be mixed into 4 (only to mono, or mono to any): nothing convertible
     device = Device(3, "USB Mic", 2, 48000, True)
     with pytest.raises(SourceError) as raised:
-        check_format(_OnlyStereo48k(), device, 16000, 4)
+        choose_format(_OnlyStereo48kInt(), device, 16000, 4, 0.02)
     message = str(raised.value)
     assert "3 'USB Mic'" in message
     assert "16000 Hz 4 ch" in message
-    assert "2 input channel(s), default rate 48000 Hz, and takes 48000 Hz at 2 ch" in message
+    assert "2 input channel(s), default rate 48000 Hz, and takes 48000 Hz" in message

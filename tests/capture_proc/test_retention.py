@@ -87,3 +87,26 @@ def test_claims_about_seqs_far_outside_the_ring_cost_nothing() -> None:
     r.took(A, 0, 1 << 62)
     r.finished(Fate.ACKED, 1 << 40, 1 << 62)
     assert r.gone(A) == 3 and r.counters["fin.acked"] == 0
+
+
+def test_a_silence_run_is_one_entry_counted_as_its_frames() -> None:
+    r = Retention(10, 1.0)
+    r.add(0, b"audio", NOW)
+    r.add(1, b"run", NOW, frames=50)
+    r.add(51, b"audio", NOW)
+    assert r.unfinished == 52
+    assert push_all(r) == [0, 1, 51]
+    r.finished(Fate.ACKED, 0, 1)
+    r.finished(Fate.STALE, 51, 51)
+    assert r.counters["fin.acked"] == 51 and r.counters["fin.stale"] == 1
+    assert r.unfinished == 0
+
+
+def test_a_stale_or_evicted_run_counts_all_its_frames() -> None:
+    r = Retention(2, 1.0)
+    r.add(0, b"run", NOW, frames=50)
+    assert r.next_push(NOW + 5) is None and r.counters["stale"] == 50
+    r = Retention(1, 1.0)
+    r.add(0, b"run", NOW, frames=50)
+    r.add(50, b"audio", NOW)
+    assert r.counters["evicted"] == 50

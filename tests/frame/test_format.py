@@ -58,8 +58,10 @@ def test_stereo_48k_round_trip() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"v": 3}, "version"),
-        ({"v": True}, "v must be"),
+        ({"v": 4}, "unsupported frame version 4, expected 2 or 3"),
+        ({"v": 3}, "missing ['frame_samples', 'silent']"),
+        ({"v": True}, "unsupported frame version True"),
+        ({"v": 2.0}, "unsupported frame version 2.0"),
         ({"epoch": -1}, "epoch"),
         ({"epoch": 1 << 53}, "epoch"),
         ({"epoch": "7"}, "epoch"),

@@ -11,7 +11,7 @@ from receiver.runs import MAX_RUNS, Runs
 from receiver.sink import SinkLimits, StreamSink
 from receiver.wavfile import MAX_DATA_BYTES
 from tests.receiver.segment_client import seqs_written
-from tests.support import expected_tone
+from tests.support import expected_tone, read_wav
 from uplink_frame import Frame
 
 
@@ -80,3 +80,32 @@ def test_segments_on_disk_of_the_same_epoch_are_not_written_again(
         again.write(tone(seq, epoch), 0.0)
     again.close()
     assert again.stats()["duplicates"] == (2 if epoch == 1 else 0)
+
+
+def silence_run(seq: int, frames: int) -> Frame:
+    return Frame(
+        "t", seq, 1_700_000_000.0, 16000, 1, b"", epoch=1, silent=frames, frame_samples=320
+    )
+
+
+def test_a_silence_run_is_written_as_silence_at_each_of_its_seqs(tmp_path: Path) -> None:
+    s = StreamSink(tmp_path, silence_run(0, 5), SinkLimits(), DiskBudget(1 << 40, 1 << 40))
+    s.write(silence_run(0, 5), 0.0)  # a stream may start with silence
+    s.write(tone(5), 0.0)
+    s.write(silence_run(6, 3), 0.0)
+    s.write(silence_run(6, 3), 0.0)  # redelivered: duplicates, counted in seqs
+    s.close()
+    _, audio = read_wav(tmp_path / "t.wav")
+    assert audio == bytes(5 * 640) + tone(5).audio + bytes(3 * 640)
+    stats = s.stats()
+    assert (stats["frames"], stats["silent"], stats["duplicates"], stats["missing"]) == (9, 8, 3, 0)
+
+
+def test_a_run_never_overwrites_audio_already_written(tmp_path: Path) -> None:
+    s = sink(tmp_path)
+    s.write(tone(2), 0.0)
+    s.write(silence_run(0, 4), 0.0)  # a hostile or confused run over seq 2
+    s.close()
+    _, audio = read_wav(tmp_path / "t.wav")
+    assert audio[2 * 640 : 3 * 640] == tone(2).audio and audio[:1280] == bytes(1280)
+    assert s.stats()["duplicates"] == 1 and s.stats()["silent"] == 3

@@ -86,3 +86,16 @@ def test_retention_bounds_the_stream_and_its_dedup_set(redis_server: RedisServer
     assert seen == 50
     assert 50 <= length <= 150  # MAXLEN ~ trims whole nodes of 100 entries
     assert 0 < ttl <= 1000 and newest == b"399"
+
+
+def test_a_silence_run_reads_back_as_the_run_it_was(redis_server: RedisServer) -> None:
+    """suppress_silence's v3 run (seqs 1..10 silent) keeps its length through Redis."""
+    run = Frame("main", 1, 1_700_000_000.27, 16000, 1, b"", "pcm", 7, 10, 320)
+    frames = [tone_frame(0), run, tone_frame(11)]
+    asyncio.run(_write_through_two_sinks(redis_server.url, frames))
+    client = redis.Redis.from_url(redis_server.url)
+    entries = client.xrange(stream_key("main"))
+    client.close()
+    back = [from_fields("main", fields, 1 << 20) for _, fields in entries]
+    assert back == frames
+    assert back[1].frames == 10 and back[1].samples == 320

@@ -33,7 +33,12 @@ def check(tmp_path: Path, toml: str) -> subprocess.CompletedProcess[str]:
         ("channels = 9", "channels", "9", "an integer from 1 to 8"),
         ("frame_ms = 0.1", "frame_ms", "0.1", "a number from 2.5 to 1000"),
         ("window = 0", "window", "0", "an integer from 1 to 1024"),
-        ("source = 'radio'", "source", "'radio'", "tone[:HZ], file:PATH.wav or mic[:DEVICE]"),
+        (
+            "source = 'radio'",
+            "source",
+            "'radio'",
+            "tone[:HZ], file:PATH.wav, mic[:DEVICE], pipe:- or pipe:PATH",
+        ),
         ("server = 'ftp://x'", "server", "'ftp://x'", "an http:// or https:// URL"),
         ("stream = '../x'", "stream", "'../x'", "1-64 characters of [A-Za-z0-9_.-]"),
         ("senders = 33", "senders", "33", "an integer from 1 to 32"),

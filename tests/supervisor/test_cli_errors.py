@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import wave
 from pathlib import Path
@@ -33,12 +34,15 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
         (["--frame-ms", "0"], "--frame-ms"),
         (["--frame-ms", "2.5", "--rate", "44100"], "whole number of samples"),
         (["--window", "0"], "--window"),
-        (["--source", "radio"], "tone[:HZ], file:PATH.wav or mic[:DEVICE]"),
+        (["--source", "radio"], "tone[:HZ], file:PATH.wav, mic[:DEVICE], pipe:- or pipe:PATH"),
         (["--server", "ftp://x"], "--server"),
         (["--senders", "33"], "1 to 32"),
         (["--duration", "-1"], "--duration"),
         (["--bogus", "1"], "unrecognized arguments: --bogus"),
         (["--source", "file:/nonexistent.wav"], "cannot read WAV file"),
+        (["--suppress-silence", "--rate", "44100"], "suppress_silence (webrtcvad) takes rate"),
+        (["--suppress-silence", "--max-latency-ms", "300"], "suppress_silence needs at least 400"),
+        (["--suppress-silence", "yes"], "unrecognized arguments: yes"),
     ],
 )
 def test_bad_flag(flags: list[str], names: str, run_dir: Path) -> None:
@@ -53,6 +57,7 @@ def test_bad_flag(flags: list[str], names: str, run_dir: Path) -> None:
         ("colour = 'blue'\n", "unknown config file key 'colour'"),
         ("window = 0\n", "window = 0"),
         ("rate = [\n", "not valid TOML"),
+        ("suppress_silence = 'yes'\n", "suppress_silence = 'yes': expected true or false"),
     ],
 )
 def test_bad_config_file(toml: str, names: str, tmp_path: Path, run_dir: Path) -> None:
@@ -107,3 +112,21 @@ def test_second_supervisor_on_a_live_run_dir_is_refused(run_dir: Path, procs) ->
     poll_for(lambda: run_status(run_dir).get("supervisor") == first.pid, timeout=30)
     line = one_line_error(run("start", "--run-dir", str(run_dir)))
     assert f"another supervisor (pid {first.pid})" in line
+
+
+def test_suppress_silence_without_webrtcvad_says_what_to_install(
+    tmp_path: Path, run_dir: Path
+) -> None:
+    (tmp_path / "webrtcvad.py").write_text("raise ImportError('not installed')\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}:{os.environ.get('PYTHONPATH', '')}"}
+    result = subprocess.run(
+        supervisor_cmd("start", "--run-dir", str(run_dir), "--suppress-silence"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    line = one_line_error(result)
+    needs = "suppress_silence needs the Python package webrtcvad-wheels"
+    assert line.endswith(f"{needs}: pip install 'audio-uplink[vad]'"), line

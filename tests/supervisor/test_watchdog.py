@@ -42,3 +42,12 @@ def test_a_capture_that_stops_capturing_is_hung_unless_it_waits_for_room() -> No
     for t in (4.0, 5.0, 6.5):
         health.beat("capture", {"counters": {"captured": 50}, "info": {}}, t)
     assert verdict(health, LIMITS, 6.5) is not None
+
+
+def test_a_capture_suppressing_a_long_pause_is_not_hung() -> None:
+    """Runs of silence go out once a second; each suppressed frame counts as it comes."""
+    health, limits = Health(started_at=0.0), Limits(hang_timeout_s=0.5)
+    for i in range(40):  # 10 s of pause, beats every 250 ms, captured moves once a second
+        counters = {"captured": 50 * (i // 4), "suppressed": 12 * i}
+        health.beat("capture", {"counters": counters, "info": {}}, i * 0.25)
+        assert verdict(health, limits, i * 0.25) is None
