@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zmq
 
@@ -21,7 +21,6 @@ from supervisor.intake import BadRequest, Intake
 from supervisor.ops import report
 from supervisor.ops.devices import check_mic
 from supervisor.ops.liveview import LiveView
-from supervisor.ops.metrics import Metrics
 from supervisor.ops.stats import Stats
 from supervisor.ops.status import row
 from supervisor.outcome import EXIT_UNDELIVERED, LinkWatch
@@ -36,6 +35,9 @@ from uplink_runtime.child import EXIT_CONFIG
 from uplink_runtime.errors import ConfigError
 from uplink_runtime.safefile import write_atomic
 
+if TYPE_CHECKING:
+    from supervisor.ops.metrics import Metrics
+
 logger = logging.getLogger(__name__)
 _TICK_MS = 100
 _READY_TIMEOUT_S = 10.0
@@ -48,7 +50,11 @@ class Supervisor:
     def __init__(self, options: Options, run_dir: RunDir, ctx: zmq.Context[Any]) -> None:
         self.options = options
         self.run_dir = run_dir
-        self.metrics = Metrics(options.metrics) if options.metrics else None
+        self.metrics: Metrics | None = None
+        if options.metrics:  # prometheus_client (and http, ssl with it) only when asked for
+            from supervisor.ops.metrics import Metrics
+
+            self.metrics = Metrics(options.metrics)
         self.stats = Stats()
         self.intake = Intake(self.stats)
         self.retired = Retired()
