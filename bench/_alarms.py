@@ -33,8 +33,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from capture_proc.levels import LevelMeter  # noqa: E402
-from tests.capture_proc.alarm_run import AlarmLog, square_wav, tone_wav  # noqa: E402
-from tests.capture_proc.conftest import SINK, Pulse  # noqa: E402
+from testkit.alarm_run import AlarmLog, square_wav, tone_wav  # noqa: E402
+from testkit.pulse import SINK, Pulse  # noqa: E402
 
 SILENT_RAISED = "silent raised, past silence_alarm_s"
 EVENTS = (SILENT_RAISED, "silent cleared", "clipping raised", "clipping cleared")

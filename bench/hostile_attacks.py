@@ -25,7 +25,7 @@ import socketio
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.wire import RawSession, binary_header  # noqa: E402
+from testkit.wire import RawSession, binary_header  # noqa: E402
 from uplink_frame import Frame  # noqa: E402
 
 MIB = 1 << 20

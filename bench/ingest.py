@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 from pipeline import machine
+
+from uplink_runtime.net import free_port
 
 FRAME_S = 0.02
 AUDIO = bytes(640)  # 20 ms of 16 kHz mono s16le
@@ -128,13 +129,6 @@ def run_load(loads: list[Load], processes: int) -> tuple[float, int, list[float]
         w.join(timeout=30)
     rate = sum(r[0] / r[3] for r in results)  # connections run side by side, each timed alone
     return rate, sum(r[1] for r in results), [ms for r in results for ms in r[2]]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Services:

@@ -1,6 +1,6 @@
 """The tutorial loop and audio-uplink side by side behind slow, stalled and restarting servers.
 
-Each scenario starts one fake server (tests/fake_server.py: a real
+Each scenario starts one fake server (testkit/fake_server.py: a real
 python-socketio server that logs when its handler saw each frame), then the
 tutorial loop (bench/naive_loop.py, in its own process, stream ``naive``) and
 audio-uplink (``supervisor start --server``, stream ``main``) against it at
@@ -19,7 +19,6 @@ import json
 import multiprocessing
 import queue
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,13 +31,14 @@ from typing import Any
 
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.fake_server
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # testkit.fake_server
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from naive_loop import FRAME_MS, run_loop
 from pipeline import machine
 
 from supervisor.ops.control import ControlError, request
-from tests.fake_server import read_log
+from testkit.fake_server import read_log
+from uplink_runtime.net import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,12 +57,6 @@ SCENARIOS = (
     Scenario("stalled (SIGSTOP 30 s)", 0, "stop", 5.0, 30.0),
     Scenario("restarting (killed, back 5 s later)", 0, "kill", 8.0, 5.0),
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _rss_mb(pid: int | None) -> float | None:
@@ -90,7 +84,7 @@ def _loop_child(url: str, frames: int, out: Any) -> None:
 
 class Server:
     def __init__(self, work: Path, handle_ms: int) -> None:
-        self.port, self.log, self.handle_ms = _free_port(), work / "handled.log", handle_ms
+        self.port, self.log, self.handle_ms = free_port(), work / "handled.log", handle_ms
         self.url = f"http://127.0.0.1:{self.port}"
         self.start()
 
@@ -104,7 +98,7 @@ class Server:
             str(self.handle_ms),
         ]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.fake_server", *args], cwd=REPO, stdout=subprocess.PIPE
+            [sys.executable, "-m", "testkit.fake_server", *args], cwd=REPO, stdout=subprocess.PIPE
         )
         assert self.proc.stdout is not None
         self.proc.stdout.readline()

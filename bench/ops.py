@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,8 @@ import _requires  # noqa: F401  (one line, not a traceback, when something is mi
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.certs import make_pki  # noqa: E402  (cryptography: a test extra)
+from testkit.certs import make_pki  # noqa: E402  (cryptography: a test extra)
+from uplink_runtime.net import free_port  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -48,13 +48,6 @@ def machine() -> str:
         "unknown cpu",
     )
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def receiver(work: Path, *flags: str) -> tuple[subprocess.Popen[str], str]:

@@ -1,7 +1,7 @@
 """Frames missing at the server per fault, before the retention ring and now.
 
 Every row runs `supervisor start` (tone, 16 kHz mono, 20 ms frames) against
-tests/fake_server.py, which logs each frame it handles, injects one fault
+testkit/fake_server.py, which logs each frame it handles, injects one fault
 from outside, and counts from that log: seqs missing at the server (of the
 seqs capture made), duplicates handled, and catch-up (from the server's
 return until a handled frame is fresh again, < 100 ms old). `retransmitted`
@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # testkit
 from pipeline import machine
+
+from uplink_runtime.net import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 FRESH_S = 0.1
@@ -51,7 +53,7 @@ class Run:
     proc: subprocess.Popen[bytes] | None = None
 
     def start_server(self, *args: str) -> None:
-        cmd = [sys.executable, "-m", "tests.fake_server", "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "testkit.fake_server", "--port", str(self.port)]
         self.server = subprocess.Popen(
             [*cmd, "--log", str(self.work / "handled.log"), *args],
             cwd=REPO,
@@ -191,7 +193,7 @@ def receiver_killed(tree: Path) -> tuple[int, int]:
     """(f) The receiver SIGKILLed 6 s into a 12 s run and started again at once, on the
     same port and directory: (frames acked, acked frames in no WAV file)."""
     with tempfile.TemporaryDirectory(prefix="au-zl-", dir="/tmp") as tmp:
-        run = Run(Path(tmp), tree, _free_port())
+        run = Run(Path(tmp), tree, free_port())
         try:
             run.start_receiver()
             run.start("--duration", "12", *run_mode(run))
@@ -208,7 +210,7 @@ def two_runs(tree: Path) -> tuple[int, int]:
     """(h) Two 5 s runs, one after the other, into one receiver: (frames acked by both,
     acked frames in no WAV file)."""
     with tempfile.TemporaryDirectory(prefix="au-zl-", dir="/tmp") as tmp:
-        run = Run(Path(tmp), tree, _free_port())
+        run = Run(Path(tmp), tree, free_port())
         acked = 0
         try:
             run.start_receiver()
@@ -256,7 +258,7 @@ def outage_rss(away_s: float) -> None:
     """RSS of capture and sender into a long outage (complete mode): 1 s in, once the
     10 s buffer is full (13 s in), and at its end."""
     with tempfile.TemporaryDirectory(prefix="au-zl-", dir="/tmp") as tmp:
-        run = Run(Path(tmp), REPO, _free_port())
+        run = Run(Path(tmp), REPO, free_port())
         run.start_server()
         try:
             run.start("--duration", str(away_s + 8), *run_mode(run))
@@ -302,7 +304,7 @@ FAULTS: dict[str, Callable[[Run], float | None]] = {
 
 def measure(tree: Path, fault: Callable[[Run], float | None]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="au-zl-", dir="/tmp") as tmp:
-        run = Run(Path(tmp), tree, _free_port())
+        run = Run(Path(tmp), tree, free_port())
         run.start_server()
         try:
             back = fault(run)
@@ -334,13 +336,6 @@ def summarize(
         "capture_us": 1e6 * capture["cpu_s"] / max(1, frames["captured"]),
         "p99": report["latency_ms"]["p99"],
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def main() -> None:

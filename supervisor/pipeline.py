@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import secrets
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from supervisor.runtoken import write_run_token
 from uplink_frame.format import MAX_EPOCH
 from uplink_runtime.auth import load_token
 from uplink_runtime.child import ChildSpec
+from uplink_runtime.net import free_port
 
 
 class Pipeline:
@@ -32,7 +32,7 @@ class Pipeline:
         self.options = options
         self.run_dir = run_dir
         self.stats = stats
-        self.server = options.server or f"http://127.0.0.1:{_free_port()}"
+        self.server = options.server or f"http://127.0.0.1:{free_port()}"
         self.capture_t0: dict[str, float] = {}
         self.streams = options.stream_sources()
         # one epoch per stream and run: a restarted capture keeps it and continues seq
@@ -159,10 +159,3 @@ class Pipeline:
             return reported  # a pipe is paced by arrival, not by real time
         elapsed = math.floor((time.time() - self.capture_t0[name]) / (self.options.frame_ms / 1000))
         return max(reported, elapsed)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port

@@ -3,11 +3,14 @@
 A child (capture_proc, sender_proc, receiver) runs what it needs from
 uplink_runtime and uplink_frame; importing supervisor/ would load its option
 tables and TOML parser into every child and tie the children to the parent.
+bench/ and testkit/ run without the test suite: neither imports tests/, nor
+starts one of its modules with ``python -m``.
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 import pytest
@@ -19,14 +22,26 @@ FORBIDDEN = {
     **{child: ("supervisor",) for child in CHILDREN},
     "uplink_runtime": ("supervisor", *CHILDREN),
     "uplink_frame": ("supervisor", "uplink_runtime", *CHILDREN),
+    "bench": ("tests",),
+    "testkit": ("tests", "bench"),
 }
 
 
 def imported_packages(path: Path) -> set[tuple[int, str]]:
-    """(line, top-level package) of every import in ``path``, lazy ones included."""
+    """(line, top-level package) of every import in ``path``, lazy ones included.
+
+    A module started as ``[..., "-m", "package.module", ...]`` counts as imported.
+    """
     found: set[tuple[int, str]] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.List | ast.Tuple):
+            found.update(
+                (arg.lineno, arg.value.split(".")[0])
+                for flag, arg in itertools.pairwise(node.elts)
+                if isinstance(flag, ast.Constant) and flag.value == "-m"
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            )
+        elif isinstance(node, ast.Import):
             found.update((node.lineno, alias.name.split(".")[0]) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add((node.lineno, node.module.split(".")[0]))
@@ -52,5 +67,11 @@ def test_the_check_sees_an_import(tmp_path: Path) -> None:
     module.write_text(
         "import supervisor.run\nfrom supervisor.ops import status\n"
         "def f():\n    from supervisor import cli\n"
+        "cmd = [sys.executable, '-m', 'supervisor.x']\n"
     )
-    assert imported_packages(module) == {(1, "supervisor"), (2, "supervisor"), (4, "supervisor")}
+    assert imported_packages(module) == {
+        (1, "supervisor"),
+        (2, "supervisor"),
+        (4, "supervisor"),
+        (5, "supervisor"),
+    }

@@ -110,7 +110,7 @@ class _Device:
 
 
 def _drain(source: Converted) -> list[Captured]:
-    frames = []
+    frames: list[Captured] = []
     for _ in range(1000):
         got = source.next_frame(0)
         if got is None and source.ended:

@@ -16,7 +16,7 @@ import zmq
 from capture_proc.config import CaptureConfig
 from tests.opus_support import NO_OPUSLIB, OPUSLIB_HINT, env_without
 from tests.support import Procs, expected_tone
-from uplink_frame import decode
+from uplink_frame import Frame, decode
 from uplink_frame.codec import decoder_for
 from uplink_runtime.child import ChildSpec, save_config
 
@@ -52,7 +52,7 @@ def test_capture_pushes_opus_frames_that_decode_to_the_tone(
 ) -> None:
     sock, endpoint = frames_socket
     start(procs, run_dir, endpoint, {})
-    frames = []
+    frames: list[Frame] = []
     while len(frames) < FRAMES:
         assert sock.poll(10_000), "no frame from capture within 10 s"
         frames.append(decode(sock.recv()))

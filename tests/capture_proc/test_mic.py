@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -12,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.capture_proc.conftest import Pulse
+from testkit.pulse import Pulse
 from tests.capture_proc.signals import (
     NOISE_S,
     PAUSE_S,
@@ -23,19 +21,24 @@ from tests.capture_proc.signals import (
     noise_burst,
     write_test_wav,
 )
-from tests.support import Procs, poll_for, read_wav, supervisor_cmd, wait_child_pid
+from tests.support import (
+    Procs,
+    poll_for,
+    read_wav,
+    run_supervisor,
+    start_supervisor,
+    wait_child_pid,
+)
 
 
 class Pipeline:
     """``supervisor start --source mic`` with the test daemon's environment."""
 
-    def __init__(self, procs: Procs, run_dir: Path, tmp: Path, env: dict[str, str]) -> None:
-        self.wav, self.report_path, self.run_dir = tmp / "rec" / "main.wav", tmp / "r.json", run_dir
-        args = ["start", "--source", "mic", "--run-dir", str(run_dir)]
-        args += ["--recordings", str(tmp / "rec"), "--report", str(self.report_path)]
-        self.proc = procs.start(
-            supervisor_cmd(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    def __init__(self, procs: Procs, run_dir: Path, env: dict[str, str]) -> None:
+        self.run = start_supervisor(
+            procs, run_dir, "--source", "mic", env=env, stdout=subprocess.PIPE
         )
+        self.wav = self.run.rec / "main.wav"
 
     def wav_bytes(self) -> int:
         return self.wav.stat().st_size if self.wav.exists() else 0
@@ -46,16 +49,17 @@ class Pipeline:
         poll_for(lambda: self.wav_bytes() >= start + seconds * RATE * 2, timeout=timeout)
 
     def stop(self) -> tuple[dict[str, Any], str]:
-        self.proc.send_signal(signal.SIGTERM)
-        _, err = self.proc.communicate(timeout=30)
-        assert self.proc.returncode == 0, err
-        return json.loads(self.report_path.read_text()), err
+        ended = self.run.stop(timeout=30)
+        assert ended.code == 0, ended.err
+        return ended.report, ended.err
 
 
-def test_played_signal_is_recorded(pulse: Pulse, procs: Procs, run_dir: Path, tmp_path: Path):
+def test_played_signal_is_recorded(
+    pulse: Pulse, procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
     played = tmp_path / "known.wav"
     write_test_wav(played)
-    pipeline = Pipeline(procs, run_dir, tmp_path, pulse.env)
+    pipeline = Pipeline(procs, run_dir, pulse.env)
     pipeline.wait_growing(0.2)  # the microphone is live
     pulse.play(played)
     pipeline.wait_growing(0.2)  # the tail has come through
@@ -72,15 +76,8 @@ def test_played_signal_is_recorded(pulse: Pulse, procs: Procs, run_dir: Path, tm
     assert report["capture"]["device_reopen"] == 0
 
 
-def test_devices_lists_the_virtual_microphone(pulse: Pulse):
-    done = subprocess.run(
-        supervisor_cmd("devices"),
-        env={**os.environ, **pulse.env},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+def test_devices_lists_the_virtual_microphone(pulse: Pulse) -> None:
+    done = run_supervisor("devices", env=pulse.env, timeout=30)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     header = ["index", "name", "inputs", "default", "rate", "for", "16000", "Hz", "1", "ch"]
@@ -92,8 +89,8 @@ def test_devices_lists_the_virtual_microphone(pulse: Pulse):
 
 def test_killed_audio_server_is_bridged_and_counted(
     pulse: Pulse, procs: Procs, run_dir: Path, tmp_path: Path
-):
-    pipeline = Pipeline(procs, run_dir, tmp_path, pulse.env)
+) -> None:
+    pipeline = Pipeline(procs, run_dir, pulse.env)
     pipeline.wait_growing(0.5)
     pulse.kill()
     time.sleep(1.0)  # the scenario: the server stays away for a second
@@ -114,8 +111,8 @@ def test_killed_audio_server_is_bridged_and_counted(
 
 def test_frozen_audio_server_gets_the_capture_replaced(
     pulse: Pulse, procs: Procs, run_dir: Path, tmp_path: Path
-):
-    pipeline = Pipeline(procs, run_dir, tmp_path, pulse.env)
+) -> None:
+    pipeline = Pipeline(procs, run_dir, pulse.env)
     pipeline.wait_growing(0.5)
     first = wait_child_pid(run_dir, "capture")
     pulse.freeze()
@@ -129,18 +126,14 @@ def test_frozen_audio_server_gets_the_capture_replaced(
     assert report["frames"]["unaccounted"] == 0
 
 
-def test_no_audio_server_one_line_and_exit_2(no_audio_env: dict[str, str], run_dir: Path):
-    env = {**os.environ, **no_audio_env}
-    start = supervisor_cmd("start", "--source", "mic", "--run-dir", str(run_dir))
-    done = subprocess.run(start, env=env, capture_output=True, text=True, timeout=60, check=False)
+def test_no_audio_server_one_line_and_exit_2(no_audio_env: dict[str, str], run_dir: Path) -> None:
+    done = run_supervisor("start", "--source", "mic", "--run-dir", str(run_dir), env=no_audio_env)
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
         "supervisor: source: no audio input device found: see `supervisor devices`, "
         "or use --source tone"
     ]
-    devices = subprocess.run(
-        supervisor_cmd("devices"), env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    devices = run_supervisor("devices", env=no_audio_env)
     assert devices.returncode != 0 and devices.stdout == ""
     assert len(devices.stderr.splitlines()) == 1 and "--source tone" in devices.stderr

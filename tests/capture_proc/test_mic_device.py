@@ -19,7 +19,7 @@ from capture_proc.config import CaptureConfig
 from capture_proc.convert import AudioFormat
 from capture_proc.mic import Device, choose_format
 from capture_proc.sources import SourceError
-from tests.capture_proc.conftest import Pulse
+from testkit.pulse import Pulse
 from tests.support import Procs, poll_for
 from uplink_runtime.child import ChildSpec, decode_heartbeat, save_config
 
@@ -71,8 +71,11 @@ class Capture:
         self.frames.close()
 
 
+StartCapture = Callable[[dict[str, str]], Capture]
+
+
 @pytest.fixture
-def start_capture(procs: Procs, run_dir: Path) -> Iterator[Callable[[dict[str, str]], Capture]]:
+def start_capture(procs: Procs, run_dir: Path) -> Iterator[StartCapture]:
     ctx: zmq.Context[Any] = zmq.Context()
     started: list[Capture] = []
 
@@ -93,7 +96,7 @@ def captured(beat: dict[str, Any]) -> int:
     return int(beat["counters"]["captured"])
 
 
-def test_stop_releases_the_stream_and_portaudio(pulse: Pulse, start_capture):
+def test_stop_releases_the_stream_and_portaudio(pulse: Pulse, start_capture: StartCapture) -> None:
     capture = start_capture(pulse.env)
     capture.wait_for(lambda beat: captured(beat) >= 10)
     code, err = capture.stop(timeout=10)
@@ -102,7 +105,9 @@ def test_stop_releases_the_stream_and_portaudio(pulse: Pulse, start_capture):
     assert "ALSA lib" not in err  # the C libraries' probe noise is muted
 
 
-def test_frozen_server_capture_heartbeats_on_and_exits(pulse: Pulse, start_capture):
+def test_frozen_server_capture_heartbeats_on_and_exits(
+    pulse: Pulse, start_capture: StartCapture
+) -> None:
     capture = start_capture(pulse.env)
     capture.wait_for(lambda beat: captured(beat) >= 10)
     pulse.freeze()
@@ -123,7 +128,9 @@ def test_frozen_server_capture_heartbeats_on_and_exits(pulse: Pulse, start_captu
         pulse.thaw()
 
 
-def test_no_device_in_the_capture_process_is_one_line(no_audio_env, start_capture):
+def test_no_device_in_the_capture_process_is_one_line(
+    no_audio_env: dict[str, str], start_capture: StartCapture
+) -> None:
     capture = start_capture(no_audio_env)
     assert capture.proc.wait(timeout=30) == 2
     assert capture.proc.stderr is not None
@@ -133,7 +140,7 @@ def test_no_device_in_the_capture_process_is_one_line(no_audio_env, start_captur
 
 
 @pytest.mark.parametrize(("spec", "name"), [("PULS", "pulse"), ("1", "default"), ("-", "default")])
-def test_device_by_index_or_name_part(pulse: Pulse, spec: str, name: str):
+def test_device_by_index_or_name_part(pulse: Pulse, spec: str, name: str) -> None:
     command = [sys.executable, "-m", "capture_proc.probe", "check", spec, "16000", "1", "20"]
     done = subprocess.run(
         command,
@@ -158,7 +165,7 @@ class _OnlyStereo48k:
         return True
 
 
-def test_a_device_that_cannot_do_the_format_is_opened_at_one_it_can_and_converted():
+def test_a_device_that_cannot_do_the_format_is_opened_at_one_it_can_and_converted() -> None:
     device = Device(3, "USB Mic", 2, 48000, True)
     assert choose_format(_OnlyStereo48k(), device, 16000, 1, 0.02) == AudioFormat(48000, 1)
     assert choose_format(_OnlyStereo48k(), device, 48000, 2, 0.02) == AudioFormat(48000, 2)
@@ -176,7 +183,7 @@ class _OnlyStereo:
         return True
 
 
-def test_mixing_down_alone_keeps_the_stream_rate():
+def test_mixing_down_alone_keeps_the_stream_rate() -> None:
     device = Device(3, "USB Mic", 2, 48000, True)
     assert choose_format(_OnlyStereo(), device, 16000, 1, 0.02) == AudioFormat(16000, 2)
 
@@ -193,7 +200,7 @@ class _OnlyStereo48kInt:
         return True
 
 
-def test_format_mismatch_names_device_request_and_what_it_supports():
+def test_format_mismatch_names_device_request_and_what_it_supports() -> None:
     # 2 ch cannot be mixed into 4 (only to mono, or mono to any): nothing convertible
     device = Device(3, "USB Mic", 2, 48000, True)
     with pytest.raises(SourceError) as raised:

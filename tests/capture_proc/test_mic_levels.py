@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.capture_proc.alarm_run import AlarmLog, square_wav, tone_wav
-from tests.capture_proc.conftest import SINK, Pulse
-from tests.supervisor.test_metrics import free_port, scrape, value
-from tests.support import Procs, live_status, poll_for, supervisor_cmd
+from testkit.alarm_run import AlarmLog, square_wav, tone_wav
+from testkit.pulse import SINK, Pulse
+from tests.metrics import scrape, value
+from tests.support import Procs, control, live_status, poll_for, start_supervisor
+from uplink_runtime.net import free_port
 
 ALARM_S = 2.0
 
@@ -25,13 +26,11 @@ ALARM_S = 2.0
 class Run:
     def __init__(self, procs: Procs, run_dir: Path, tmp: Path, pulse: Pulse) -> None:
         self.procs, self.run_dir, self.pulse = procs, run_dir, pulse
-        self.report_path, self.port = tmp / "r.json", free_port()
-        args = ["start", "--source", "mic", "--run-dir", str(run_dir), "--log-format", "json"]
-        args += ["--recordings", str(tmp / "rec"), "--report", str(self.report_path)]
-        args += ["--silence-alarm-s", str(ALARM_S), "--metrics", str(self.port)]
-        self.proc = procs.start(
-            supervisor_cmd(*args), env=pulse.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        self.port = free_port()
+        flags = ["--source", "mic", "--log-format", "json"]
+        flags += ["--silence-alarm-s", str(ALARM_S), "--metrics", str(self.port)]
+        run = start_supervisor(procs, run_dir, *flags, env=pulse.env)
+        self.proc, self.report_path = run.proc, run.report_path
         self.log = AlarmLog(self.proc)
 
     def play(self, wav: Path) -> subprocess.Popen[str]:
@@ -48,15 +47,7 @@ class Run:
         return value(scrape(self.port), "audio_uplink_alarm", stream="main", kind=kind)
 
     def status_table(self) -> str:
-        done = subprocess.run(
-            supervisor_cmd("status", "--run-dir", str(self.run_dir)),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        return control("status", run_dir=self.run_dir).stdout
 
     def stop(self) -> dict[str, Any]:
         self.proc.send_signal(signal.SIGTERM)

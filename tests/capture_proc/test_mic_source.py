@@ -10,7 +10,7 @@ import pytest
 from capture_proc import mic, micstream
 from capture_proc.micstream import MicSource
 from capture_proc.sources import SourceError
-from tests.capture_proc.conftest import Pulse
+from testkit.pulse import Pulse
 from tests.support import poll_for
 
 
@@ -65,13 +65,13 @@ def frames_within(source: MicSource, seconds: float) -> int:
     return count
 
 
-def test_failed_open_releases_portaudio(ledger: Ledger):
+def test_failed_open_releases_portaudio(ledger: Ledger) -> None:
     with pytest.raises(SourceError, match="no input device matches 'no-such-mic'"):
         MicSource("no-such-mic", 16000, 1, 320)
     assert ledger.counts["pyaudio"] == 1 and ledger.all_released()
 
 
-def test_device_loss_and_close_release_everything(ledger: Ledger, pulse: Pulse):
+def test_device_loss_and_close_release_everything(ledger: Ledger, pulse: Pulse) -> None:
     source = MicSource(None, 16000, 1, 320)
     try:
         assert frames_within(source, 1.0) > 0

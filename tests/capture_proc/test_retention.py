@@ -47,8 +47,10 @@ def test_a_gone_sender_gives_back_what_it_took_and_what_no_one_took() -> None:
 
 def test_recent_pushes_are_left_to_live_senders() -> None:
     r = ring(2)
-    r.pushed(*[r.next_push(NOW)[0], 1.0])  # type: ignore[index]
-    r.pushed(*[r.next_push(NOW)[0], 5.0])  # type: ignore[index]
+    for mono in (1.0, 5.0):
+        queued = r.next_push(NOW)
+        assert queued is not None
+        r.pushed(queued[0], mono)
     assert r.gone(A, older_than=2.0) == 1
     assert r.queue == [0]
 

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
-from tests.fake_server import read_log
-from tests.support import Procs, expected_tone, read_wav, supervisor_cmd
+from testkit.fake_server import read_log
+from tests.support import Procs, expected_tone, read_wav, start_supervisor
 
 
-def test_batches_arrive_bit_for_bit(procs: Procs, run_dir: Path, tmp_path: Path) -> None:
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    args = ("--duration", "4", "--batch-ms", "100", "--run-dir", str(run_dir))
-    proc = procs.start(
-        supervisor_cmd("start", *args, "--recordings", str(rec), "--report", str(rep)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0 and "Traceback" not in err, err
-    report = json.loads(rep.read_text())
+def test_batches_arrive_bit_for_bit(procs: Procs, run_dir: Path) -> None:
+    run = start_supervisor(procs, run_dir, "--duration", "4", "--batch-ms", "100")
+    ended = run.wait(timeout=60)
+    rec = run.rec
+    assert ended.code == 0 and "Traceback" not in ended.err, ended.err
+    report = ended.report
     f = report["frames"]
     assert f["unaccounted"] == 0 and f["acked"] == f["captured"] >= 150, f
     assert report["receiver"]["frames"] == f["acked"]

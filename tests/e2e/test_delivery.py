@@ -25,10 +25,10 @@ from tests.support import (
     live_status,
     poll_for,
     read_wav,
-    running_senders,
     scale,
     start_pipeline,
     wait_child_pid,
+    wait_running_senders,
 )
 
 MODES = ["complete", "live"]
@@ -132,7 +132,7 @@ def test_scale_one_to_four_to_one(procs: Procs, run_dir: Path, tmp_path: Path, m
     for n in (4, 1):
         time.sleep(2)
         scale(run_dir, n)
-        poll_for(lambda n=n: running_senders(run_dir) == n, timeout=30)
+        wait_running_senders(run_dir, n)
     time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
     report = finish(proc, tmp_path)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import wave
 from pathlib import Path
 
 import numpy as np
 
-from tests.support import Procs, read_wav, supervisor_cmd
+from tests.support import Procs, read_wav, start_supervisor
 
 
 def test_wav_file_arrives_exactly_and_the_run_ends_with_it(
@@ -23,33 +22,18 @@ def test_wav_file_arrives_exactly_and_the_run_ends_with_it(
         w.setsampwidth(2)
         w.setframerate(48000)
         w.writeframes(samples.tobytes())
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            "--source",
-            f"file:{path}",
-            "--rate",
-            "48000",
-            "--channels",
-            "2",
-            "--frame-ms",
-            "10",
-            "--duration",
-            "60",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(rec),
-            "--report",
-            str(rep),
-        ),
+    run = start_supervisor(
+        procs,
+        run_dir,
+        *("--source", f"file:{path}", "--rate", "48000", "--channels", "2", "--frame-ms", "10"),
+        *("--duration", "60"),
         stdout=subprocess.PIPE,
     )
-    proc.communicate(timeout=60)  # ends with the file, long before --duration
-    assert proc.returncode == 0
+    ended = run.wait(timeout=60)  # ends with the file, long before --duration
+    rec = run.rec
+    assert ended.code == 0
 
-    report = json.loads(rep.read_text())
+    report = ended.report
     assert report["duration_s"] < 30
     frames = -(-len(samples) // 480)
     assert report["frames"]["captured"] == report["frames"]["acked"] == frames

@@ -1,6 +1,6 @@
 """The whole pipeline behind misbehaving servers: slow, frozen, killed, late, never acking.
 
-The servers are real python-socketio servers (tests/fake_server.py) that log
+The servers are real python-socketio servers (testkit/fake_server.py) that log
 every frame they handle; each test checks that nothing crashed, that frames
 after recovery arrive in order, that the report's counters explain every
 captured frame, and that delivered frames were fresh.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from tests.fake_server import read_log
-from tests.support import Procs, poll_for, supervisor_cmd
+from testkit.fake_server import read_log
+from tests.support import Procs, poll_for, start_supervisor
+from uplink_runtime.net import free_port
 
 WINDOW = 8
 MAX_LATENCY_MS = 500
@@ -32,14 +32,12 @@ RSS_BOUND_MB = 150  # steady state is ~40 MB; the +5 MB figure is measured in be
 class FakeServer:
     def __init__(self, procs: Procs, log: Path, *args: str) -> None:
         self.procs, self.log, self.args = procs, log, args
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "tests.fake_server", "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "testkit.fake_server", "--port", str(self.port)]
         self.proc = self.procs.start(
             [*cmd, "--log", str(self.log), *self.args], stdout=subprocess.PIPE
         )
@@ -58,20 +56,10 @@ class FakeServer:
 
 def run_supervisor(procs: Procs, tmp_path: Path, url: str, *args: str) -> subprocess.Popen[str]:
     with (tmp_path / "supervisor.err").open("w") as err:  # the child keeps its own copy
-        return procs.start(
-            supervisor_cmd(
-                "start",
-                "--server",
-                url,
-                "--run-dir",
-                str(tmp_path / "run"),
-                "--report",
-                str(tmp_path / "r.json"),
-                *args,
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
+        run = start_supervisor(
+            procs, tmp_path / "run", "--server", url, *args, report=tmp_path / "r.json", stderr=err
         )
+        return run.proc
 
 
 def finish(proc: subprocess.Popen[str], tmp_path: Path, code: int = 0) -> dict[str, Any]:

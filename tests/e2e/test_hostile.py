@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import zmq
 
 from tests.receiver.test_receiver import tone_frame
 from tests.receivers import start_receiver, stop_receiver
-from tests.support import Procs, expected_tone, poll_for, read_wav, supervisor_cmd
+from tests.support import Procs, expected_tone, poll_for, read_wav, start_supervisor
 
 LIMIT = 64 * 1024
 MALFORMED: list[Any] = [
@@ -74,27 +73,16 @@ def spam_heartbeats(run_dir: Path) -> None:
 
 
 def test_hostile_clients_beside_a_good_stream(procs: Procs, run_dir: Path, tmp_path: Path) -> None:
-    out, rep = tmp_path / "rec", tmp_path / "r.json"
+    out = tmp_path / "rec"
     url, receiver = start_receiver(procs, out, "--max-message-bytes", str(LIMIT))
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            "--server",
-            url,
-            "--duration",
-            "5",
-            "--run-dir",
-            str(run_dir),
-            "--report",
-            str(rep),
-        ),
-        stdout=subprocess.PIPE,
+    run = start_supervisor(
+        procs, run_dir, "--server", url, "--duration", "5", stdout=subprocess.PIPE, stderr=None
     )
     poll_for((out / "main.wav").exists, timeout=30)  # the good stream is flowing
     spam_heartbeats(run_dir)
     replies = asyncio.run(hostile_session(url))
-    proc.communicate(timeout=60)
-    assert proc.returncode == 0
+    ended = run.wait(timeout=60)
+    assert ended.code == 0
 
     assert all(r["ok"] is False and r["error"] for r in replies[:-1]), replies
     assert replies[-1] == {"cut_off": True}
@@ -105,7 +93,7 @@ def test_hostile_clients_beside_a_good_stream(procs: Procs, run_dir: Path, tmp_p
     assert stats["disconnects_abnormal"] >= 1
     assert "h" not in stats["streams"]
 
-    report = json.loads(rep.read_text())
+    report = ended.report
     assert report["bad_heartbeats"] == len(GARBAGE_HEARTBEATS)
     assert report["frames"]["unaccounted"] == 0 and report["frames"]["acked"] > 0
     assert sum(report["frames"]["dropped"].values()) == 0

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.support import Procs, expected_tone, read_wav, supervisor_cmd
+from tests.support import Procs, expected_tone, read_wav, start_supervisor
 from uplink_frame.codec import OpusEncoder
 
 RATE, FRAME_MS, HZ = 16000, 20, 440
@@ -31,32 +30,18 @@ def correlation(got: np.ndarray, ref: np.ndarray, lag: int) -> float:
 
 @pytest.mark.parametrize(("bitrate", "application"), [(12000, "voip"), (32000, "audio")])
 def test_tone_round_trips_through_opus_within_the_bitrate(
-    bitrate: int, application: str, procs: Procs, run_dir: Path, tmp_path: Path
+    bitrate: int, application: str, procs: Procs, run_dir: Path
 ) -> None:
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
     args = ["--codec", "opus", "--bitrate", str(bitrate), "--application", application]
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            *args,
-            "--duration",
-            "4",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(rec),
-            "--report",
-            str(rep),
-        ),
-        stdout=subprocess.PIPE,
-    )
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, out
-    report = json.loads(rep.read_text())
+    run = start_supervisor(procs, run_dir, *args, "--duration", "4", stdout=subprocess.PIPE)
+    ended = run.wait(timeout=60)
+    rec = run.rec
+    assert ended.code == 0, ended.out
+    report = ended.report
     frames = report["frames"]
     assert frames["captured"] >= 100 and frames["unaccounted"] == 0
 
-    stats = json.loads((rec / "stats.json").read_text())["streams"]["main"]
+    stats = ended.stream()
     assert stats["frames"] == frames["captured"] and stats["missing"] == 0
     assert stats["concealed"] == 0 and stats["decode_errors"] == 0
     budget = bitrate * FRAME_MS / 1000 / 8  # bytes per frame the bitrate allows

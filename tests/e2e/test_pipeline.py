@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -14,7 +13,7 @@ from tests.support import (
     expected_tone,
     poll_for,
     read_wav,
-    supervisor_cmd,
+    start_supervisor,
     wait_child_pid,
 )
 
@@ -22,31 +21,16 @@ WINDOW = 8
 HWM_FRAMES = 50  # default hwm_ms 1000 / frame_ms 20
 
 
-def test_tone_arrives_bit_for_bit_and_report_adds_up(
-    procs: Procs, run_dir: Path, tmp_path: Path
-) -> None:
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            "--source",
-            "tone",
-            "--duration",
-            "5",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(rec),
-            "--report",
-            str(rep),
-        ),
-        stdout=subprocess.PIPE,
+def test_tone_arrives_bit_for_bit_and_report_adds_up(procs: Procs, run_dir: Path) -> None:
+    run = start_supervisor(
+        procs, run_dir, "--source", "tone", "--duration", "5", stdout=subprocess.PIPE
     )
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, out
-    assert "unaccounted 0" in out
+    ended = run.wait(timeout=60)
+    rec = run.rec
+    assert ended.code == 0, ended.out
+    assert "unaccounted 0" in ended.out
 
-    report = json.loads(rep.read_text())
+    report = ended.report
     frames = report["frames"]
     assert frames["captured"] >= 200  # 5 s of 20 ms frames, less start-up slack
     assert frames["unaccounted"] == 0
@@ -59,38 +43,22 @@ def test_tone_arrives_bit_for_bit_and_report_adds_up(
     params, audio = read_wav(rec / "main.wav")
     assert (params.framerate, params.nchannels, params.sampwidth) == (16000, 1, 2)
     assert audio == expected_tone(frames["captured"])
-    stats = json.loads((rec / "stats.json").read_text())["streams"]["main"]
+    stats = ended.stream()
     assert stats["first_seq"] == 0 and stats["missing"] == 0 and stats["duplicates"] == 0
 
 
 def test_external_server(
     procs: Procs,
     run_dir: Path,
-    tmp_path: Path,
     external_receiver: tuple[str, Path, subprocess.Popen[str]],
 ) -> None:
     url, out, receiver = external_receiver
-    rep = tmp_path / "r.json"
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            "--server",
-            url,
-            "--duration",
-            "3",
-            "--run-dir",
-            str(run_dir),
-            "--stream",
-            "ext",
-            "--report",
-            str(rep),
-        ),
-        stdout=subprocess.PIPE,
-    )
-    proc.communicate(timeout=60)
-    assert proc.returncode == 0
+    flags = ("--server", url, "--duration", "3", "--stream", "ext")
+    run = start_supervisor(procs, run_dir, *flags, stdout=subprocess.PIPE)
+    ended = run.wait(timeout=60)
+    assert ended.code == 0
 
-    report = json.loads(rep.read_text())
+    report = ended.report
     assert set(report["processes"]) == {"capture", "sender-1"}
     assert report["frames"]["unaccounted"] == 0
     receiver.send_signal(signal.SIGTERM)
@@ -99,40 +67,25 @@ def test_external_server(
     assert audio == expected_tone(report["frames"]["captured"])
 
 
-def test_sender_killed_is_restarted_and_stream_continues(
-    procs: Procs, run_dir: Path, tmp_path: Path
-) -> None:
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            "--duration",
-            "6",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(rec),
-            "--report",
-            str(rep),
-        ),
-        stdout=subprocess.PIPE,
-    )
+def test_sender_killed_is_restarted_and_stream_continues(procs: Procs, run_dir: Path) -> None:
+    run = start_supervisor(procs, run_dir, "--duration", "6", stdout=subprocess.PIPE)
+    rec = run.rec
     sender = wait_child_pid(run_dir, "sender-1")
     poll_for(
         lambda: (rec / "main.wav").exists() and (rec / "main.wav").stat().st_size > 20000,
         timeout=20,
     )
     os.kill(sender, signal.SIGKILL)
-    proc.communicate(timeout=60)
-    assert proc.returncode == 0
+    ended = run.wait(timeout=60)
+    assert ended.code == 0
 
-    report = json.loads(rep.read_text())
+    report = ended.report
     assert report["processes"]["sender-1"]["restarts"] == 1
     assert "killed by SIGKILL" in report["processes"]["sender-1"]["exits"]
     assert_report_matches_server(report, rec)
     frames = report["frames"]
     assert 0 <= frames["unaccounted"] <= WINDOW + HWM_FRAMES
-    stats = json.loads((rec / "stats.json").read_text())["streams"]["main"]
+    stats = ended.stream()
     assert stats["missing"] <= WINDOW + HWM_FRAMES + sum(frames["dropped"].values())
     # the replacement carried the stream on to the end
     assert stats["next_seq"] >= frames["captured"] - HWM_FRAMES
@@ -140,23 +93,20 @@ def test_sender_killed_is_restarted_and_stream_continues(
 
 
 def test_unpaced_tone_runs_faster_than_real_time_without_dropping(
-    procs: Procs, run_dir: Path, tmp_path: Path
+    procs: Procs, run_dir: Path
 ) -> None:
     """--no-pace: capture waits for room, the sender holds back, nothing is made to be dropped."""
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    cmd = supervisor_cmd("start", "--no-pace", "--duration", "3", "--run-dir", str(run_dir))
-    proc = procs.start(
-        [*cmd, "--recordings", str(rec), "--report", str(rep)], stdout=subprocess.DEVNULL
-    )
-    assert proc.wait(timeout=60) == 0
-    report = json.loads(rep.read_text())
+    run = start_supervisor(procs, run_dir, "--no-pace", "--duration", "3")
+    ended = run.wait(timeout=60)
+    assert ended.code == 0
+    report = ended.report
     frames, dropped = report["frames"], report["frames"]["dropped"]
     assert frames["acked"] > 2 * 150  # more than twice real time (3 s = 150 frames)
     assert frames["unaccounted"] == 0, frames
     # a clean stop delivers what the ZeroMQ pipes held too: capture pushes until
     # every frame has a fate (docs/delivery.md)
     assert sum(dropped.values()) == 0, frames
-    stats = json.loads((rec / "stats.json").read_text())["streams"]["main"]
+    stats = ended.stream()
     assert stats["missing"] == 0 and stats["frames"] == frames["acked"]
-    _, audio = read_wav(rec / "main.wav")
+    _, audio = read_wav(run.rec / "main.wav")
     assert audio == expected_tone(frames["acked"])

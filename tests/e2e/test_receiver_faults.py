@@ -17,18 +17,25 @@ from receiver.wavfile import read_meta
 from tests.e2e.test_secure import try_connect
 from tests.receiver.segment_client import sox_samples
 from tests.receivers import start_receiver, stop_receiver
-from tests.support import Procs, expected_tone, read_wav, supervisor_cmd, wait_child_pid
+from tests.support import (
+    Ended,
+    Procs,
+    Run,
+    expected_tone,
+    read_wav,
+    start_supervisor,
+    wait_child_pid,
+)
 
 
-def run_supervisor(procs: Procs, run_dir: Path, rep: Path, *flags: str) -> subprocess.Popen[str]:
-    cmd = supervisor_cmd("start", "--run-dir", str(run_dir), "--report", str(rep), *flags)
-    return procs.start(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def start(procs: Procs, run_dir: Path, *flags: str, report: Path | None = None) -> Run:
+    return start_supervisor(procs, run_dir, *flags, report=report, stdout=subprocess.PIPE)
 
 
-def finish(proc: subprocess.Popen[str], rep: Path) -> dict[str, object]:
-    _, err = proc.communicate(timeout=90)
-    assert proc.returncode == 0, err
-    return dict(json.loads(rep.read_text()))
+def finish(run: Run) -> Ended:
+    ended = run.wait(timeout=90)
+    assert ended.code == 0, ended.err
+    return ended
 
 
 def tone_frames_by_seq(rec: Path, stream: str = "main") -> list[int]:
@@ -44,18 +51,16 @@ def tone_frames_by_seq(rec: Path, stream: str = "main") -> list[int]:
     return seqs
 
 
-def test_receiver_sigkilled_mid_run_keeps_every_acked_frame(
-    procs: Procs, run_dir: Path, tmp_path: Path
-) -> None:
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = run_supervisor(procs, run_dir, rep, "--recordings", str(rec), "--duration", "8")
+def test_receiver_sigkilled_mid_run_keeps_every_acked_frame(procs: Procs, run_dir: Path) -> None:
+    run = start(procs, run_dir, "--duration", "8")
+    rec = run.rec
     pid = wait_child_pid(run_dir, "receiver")
     time.sleep(3)
     os.kill(pid, signal.SIGKILL)
     wait_child_pid(run_dir, "receiver", not_pid=pid)
-    report = finish(proc, rep)
+    report = finish(run).report
 
-    acked = report["frames"]["acked"]  # type: ignore[index]
+    acked = report["frames"]["acked"]
     seqs = tone_frames_by_seq(rec)
     assert len(seqs) == len(set(seqs)), "a frame was written twice"
     assert len(seqs) >= acked > 100
@@ -66,27 +71,22 @@ def test_receiver_sigkilled_mid_run_keeps_every_acked_frame(
             assert sox_samples(path) == w.getnframes()
 
 
-def test_a_restarted_capture_keeps_its_epoch_one_segment(
-    procs: Procs, run_dir: Path, tmp_path: Path
-) -> None:
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = run_supervisor(procs, run_dir, rep, "--recordings", str(rec), "--duration", "5")
+def test_a_restarted_capture_keeps_its_epoch_one_segment(procs: Procs, run_dir: Path) -> None:
+    run = start(procs, run_dir, "--duration", "5")
+    rec = run.rec
     pid = wait_child_pid(run_dir, "capture")
     time.sleep(1.5)
     os.kill(pid, signal.SIGKILL)
     wait_child_pid(run_dir, "capture", not_pid=pid)
-    finish(proc, rep)
+    ended = finish(run)
     (path,) = stream_segments(rec, "main")  # the same epoch: seq went on in the same file
     meta = read_meta(path)
     assert meta is not None and meta.epoch > 0 and meta.first_seq == 0
-    assert json.loads((rec / "stats.json").read_text())["streams"]["main"]["duplicates"] == 0
+    assert ended.stream()["duplicates"] == 0
 
 
-def test_the_embedded_receiver_takes_only_its_own_run_token(
-    procs: Procs, run_dir: Path, tmp_path: Path
-) -> None:
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = run_supervisor(procs, run_dir, rep, "--recordings", str(rec), "--duration", "4")
+def test_the_embedded_receiver_takes_only_its_own_run_token(procs: Procs, run_dir: Path) -> None:
+    run = start(procs, run_dir, "--duration", "4")
     wait_child_pid(run_dir, "receiver")
     token = run_dir / "run-token"
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
@@ -94,9 +94,9 @@ def test_the_embedded_receiver_takes_only_its_own_run_token(
     url = f"http://127.0.0.1:{config['port']}"
     assert asyncio.run(try_connect(url, None)) is False
     assert asyncio.run(try_connect(url, {"token": token.read_text().strip()})) is True
-    report = finish(proc, rep)
-    assert report["frames"]["acked"] > 0  # type: ignore[index]
-    stats = json.loads((rec / "stats.json").read_text())
+    ended = finish(run)
+    assert ended.report["frames"]["acked"] > 0
+    stats = ended.stats
     assert stats["rejected_auth"] == 1 and stats["clients"] >= 2
 
 
@@ -107,11 +107,9 @@ def test_two_runs_into_one_standalone_receiver_both_land(
     url, receiver = start_receiver(procs, out)
     captured = []
     for n in range(2):
-        rep = tmp_path / f"r{n}.json"
-        report = finish(
-            run_supervisor(procs, run_dir, rep, "--server", url, "--duration", "2"), rep
-        )
-        captured.append(report["frames"]["captured"])  # type: ignore[index]
+        report = tmp_path / f"r{n}.json"
+        run = start(procs, run_dir, "--server", url, "--duration", "2", report=report)
+        captured.append(finish(run).report["frames"]["captured"])
     stats = stop_receiver(receiver, out)
 
     first, second = (read_wav(p)[1] for p in stream_segments(out, "main"))

@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
+from tests.metrics import scrape, value
 from tests.receivers import start_receiver, stop_receiver
-from tests.supervisor.test_metrics import free_port, scrape, value
-from tests.support import REPO, Procs, live_status, poll_for, supervisor_cmd
+from tests.support import REPO, Procs, control, live_status, poll_for, start_supervisor
+from uplink_runtime.net import free_port
 
 NODE_DIR = REPO / "tests" / "node"
 GOOD, BAD = "good-token-0123456789", "bad-token-9876543210"
@@ -35,19 +36,16 @@ def token_file(path: Path, token: str) -> str:
     return str(path)
 
 
-def run_supervisor(
+def run_to_end(
     procs: Procs, run_dir: Path, report: Path, *flags: str, duration: float = 60
 ) -> tuple[int, str, str, float]:
     """Exit code, stdout, stderr, and how long the run took."""
     t0 = time.monotonic()
-    args = ["start", "--duration", str(duration), "--run-dir", str(run_dir)]
-    proc = procs.start(
-        supervisor_cmd(*args, "--report", str(report), *flags),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    run = start_supervisor(
+        procs, run_dir, "--duration", str(duration), *flags, report=report, stdout=subprocess.PIPE
     )
-    out, err = proc.communicate(timeout=duration + 60)
-    return proc.returncode, out, err, time.monotonic() - t0
+    ended = run.wait(timeout=duration + 60)
+    return ended.code, ended.out, ended.err, time.monotonic() - t0
 
 
 def assert_refused_at_start(code: int, err: str, took_s: float, report: Path) -> None:
@@ -69,7 +67,7 @@ def test_wrong_token_at_the_receiver_ends_the_run(
     url, receiver = start_receiver(procs, out, "--auth-token-file", good)
     report = tmp_path / "r.json"
     bad = token_file(tmp_path / "bad", BAD)
-    code, _, err, took_s = run_supervisor(
+    code, _, err, took_s = run_to_end(
         procs, run_dir, report, "--server", url, "--auth-token-file", bad
     )
     assert_refused_at_start(code, err, took_s, report)
@@ -92,7 +90,7 @@ def test_node_socketio_server_refusal_ends_the_run(
     match = re.search(r"http://[\d.]+:\d+", server.stdout.readline())
     assert match, "the Node.js server did not announce its port"
     report = tmp_path / "r.json"
-    code, _, err, took_s = run_supervisor(procs, run_dir, report, "--server", match.group(0))
+    code, _, err, took_s = run_to_end(procs, run_dir, report, "--server", match.group(0))
     assert_refused_at_start(code, err, took_s, report)
 
 
@@ -101,7 +99,7 @@ def test_unreachable_server_fails_the_run_and_says_why(
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     report = tmp_path / "r.json"
-    code, out, err, _ = run_supervisor(procs, run_dir, report, "--server", url, duration=3)
+    code, out, err, _ = run_to_end(procs, run_dir, report, "--server", url, duration=3)
     frames = json.loads(report.read_text())["frames"]
     assert frames["captured"] > 0 and frames["acked"] == 0, out
     assert code == 3, err
@@ -114,13 +112,12 @@ def test_a_stopped_run_that_delivered_nothing_fails_too(
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     report = tmp_path / "r.json"
-    args = ("start", "--run-dir", str(run_dir), "--server", url, "--report", str(report))
-    proc = procs.start(supervisor_cmd(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run = start_supervisor(procs, run_dir, "--server", url, report=report, stdout=subprocess.PIPE)
     poll_for(lambda: row(run_dir, "capture").get("frames_in", 0) > 0, 30)  # frames made
-    stop = supervisor_cmd("stop", "--run-dir", str(run_dir))
-    subprocess.run(stop, check=True, timeout=60, capture_output=True)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 3, err
+    control("stop", run_dir=run_dir)
+    ended = run.wait(timeout=60)
+    err = ended.err
+    assert ended.code == 3, err
     assert f"server {url} unreachable: connection refused\n" in err, err
     assert json.loads(report.read_text())["stop_reason"] == "stop requested"
 
@@ -143,14 +140,13 @@ def test_a_link_refused_after_it_was_up_keeps_retrying_loudly(
     url, receiver = start_receiver(procs, out, "--auth-token-file", good)
     log, metrics = tmp_path / "supervisor.log", free_port()
     with log.open("w") as sink:
-        supervisor = procs.start(
-            supervisor_cmd(
-                *("start", "--run-dir", str(run_dir), "--server", url),
-                *("--auth-token-file", good, "--metrics", str(metrics)),
-            ),
+        supervisor = start_supervisor(
+            procs,
+            run_dir,
+            *("--server", url, "--auth-token-file", good, "--metrics", str(metrics)),
             stdout=sink,
             stderr=subprocess.STDOUT,
-        )
+        ).proc
     poll_for(lambda: acked(run_dir) > 0, 60)
     stop_receiver(receiver, out)
     rotated = token_file(tmp_path / "rotated", BAD)
@@ -173,5 +169,5 @@ def test_a_link_refused_after_it_was_up_keeps_retrying_loudly(
     errors = [labels for (name, labels) in samples if name == "audio_uplink_link_error"]
     assert any(("kind", "refused") in labels for labels in errors), errors
 
-    subprocess.run(supervisor_cmd("stop", "--run-dir", str(run_dir)), check=True, timeout=60)
+    control("stop", run_dir=run_dir)
     assert supervisor.wait(timeout=60) == 0, log.read_text()  # frames got through before

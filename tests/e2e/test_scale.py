@@ -14,12 +14,11 @@ from tests.evidence import assert_report_matches_server, assert_tone_with_gaps
 from tests.support import (
     Procs,
     expected_tone,
-    poll_for,
     read_wav,
-    running_senders,
     scale,
-    supervisor_cmd,
+    start_supervisor,
     wait_child_pid,
+    wait_running_senders,
 )
 
 HWM_FRAMES = 50
@@ -31,22 +30,18 @@ def start(
 ) -> subprocess.Popen[str]:
     config = tmp_path / "uplink.toml"
     config.write_text(toml)
-    return procs.start(
-        supervisor_cmd(
-            "start",
-            "--config",
-            str(config),
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(tmp_path / "rec"),
-            "--report",
-            str(tmp_path / "r.json"),
-            *args,
-        ),
+    rec, report = tmp_path / "rec", tmp_path / "r.json"
+    run = start_supervisor(
+        procs,
+        run_dir,
+        "--config",
+        str(config),
+        *args,
+        rec=rec,
+        report=report,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
     )
+    return run.proc
 
 
 def finish(proc: subprocess.Popen[str], tmp_path: Path) -> dict[str, Any]:
@@ -108,7 +103,7 @@ def test_scale_senders_up_and_down_loses_nothing(
     for n in (4, 2):
         time.sleep(1.5)
         scale(run_dir, n)
-        poll_for(lambda n=n: running_senders(run_dir) == n, timeout=30)
+        wait_running_senders(run_dir, n)
     time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
     report = finish(proc, tmp_path)

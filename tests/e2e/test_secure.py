@@ -11,9 +11,9 @@ from pathlib import Path
 
 import socketio
 
-from tests.certs import make_ca, make_pki
+from testkit.certs import make_ca, make_pki
 from tests.receivers import start_receiver, stop_receiver
-from tests.support import Procs, expected_tone, read_wav, supervisor_cmd
+from tests.support import Procs, expected_tone, read_wav, start_supervisor
 
 TOKEN = "tok-7f3a9c1e5b2d4068"
 
@@ -32,21 +32,16 @@ def start_pipeline(
     duration: float = 3,
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
-    return procs.start(
-        supervisor_cmd(
-            "start",
-            "--duration",
-            str(duration),
-            "--run-dir",
-            str(run_dir),
-            "--report",
-            str(report),
-            *flags,
-        ),
+    run = start_supervisor(
+        procs,
+        run_dir,
+        *("--duration", str(duration), *flags),
+        report=report,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env=env or {},
     )
+    return run.proc
 
 
 def run_pipeline(

@@ -20,10 +20,10 @@ import aiohttp
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from testkit.wire import RawSession
 from tests.receiver.test_receiver import tone_frame
 from tests.receiver.test_transport_limits import announced_url, receiver_cmd
-from tests.support import Procs, expected_tone, poll_for, read_wav, supervisor_cmd
-from tests.wire import RawSession
+from tests.support import Procs, expected_tone, poll_for, read_wav, start_supervisor
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
@@ -95,32 +95,20 @@ def fuzz(url: str) -> None:
 
 
 def test_fuzzed_packets_beside_a_good_stream(procs: Procs, run_dir: Path, tmp_path: Path) -> None:
-    out, rep = tmp_path / "rec", tmp_path / "r.json"
+    out = tmp_path / "rec"
     receiver = procs.start(  # sessions as fast as hypothesis makes them
         [*receiver_cmd(out), "--session-rate", "1000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     url = announced_url(receiver)
-    pipeline = procs.start(
-        supervisor_cmd(
-            "start",
-            "--server",
-            url,
-            "--duration",
-            "120",
-            "--run-dir",
-            str(run_dir),
-            "--report",
-            str(rep),
-        ),
-        stdout=subprocess.PIPE,
+    pipeline = start_supervisor(
+        procs, run_dir, "--server", url, "--duration", "120", stdout=subprocess.PIPE, stderr=None
     )
     poll_for((out / "main.wav").exists, timeout=30)  # the good stream is flowing
     fuzz(url)
-    pipeline.send_signal(signal.SIGTERM)  # a clean stop: everything captured is delivered
-    pipeline.communicate(timeout=90)
-    assert pipeline.returncode == 0
+    ended = pipeline.stop(timeout=90)  # a clean stop: everything captured is delivered
+    assert ended.code == 0
     assert receiver.poll() is None
     receiver.send_signal(signal.SIGTERM)
     _, err = receiver.communicate(timeout=15)
@@ -128,8 +116,7 @@ def test_fuzzed_packets_beside_a_good_stream(procs: Procs, run_dir: Path, tmp_pa
     assert "Traceback" not in err and len(err) < 20_000, err[-3000:]
     stats: dict[str, Any] = json.loads((out / "stats.json").read_text())
 
-    report = json.loads(rep.read_text())
-    frames = report["frames"]
+    frames = ended.report["frames"]
     assert frames["unaccounted"] == 0 and sum(frames["dropped"].values()) == 0, frames
     assert frames["acked"] == frames["captured"]
     _, audio = read_wav(out / "main.wav")

@@ -25,7 +25,10 @@ GOOD = Frame("main", 7, 1_700_000_000.25, 16000, 1, AUDIO)
 
 def mutated(**changes: Any) -> bytes:
     fields = GOOD.to_dict() | changes
-    return msgpack.packb({k: v for k, v in fields.items() if v is not _DROP}, use_bin_type=True)
+    packed: bytes = msgpack.packb(
+        {k: v for k, v in fields.items() if v is not _DROP}, use_bin_type=True
+    )
+    return packed
 
 
 _DROP = object()
@@ -126,7 +129,8 @@ def test_oversized_message_is_rejected_before_parsing() -> None:
 
 
 def test_from_dict_rejects_non_maps() -> None:
-    for obj in (None, [], "x", 3):
+    objs: tuple[object, ...] = (None, [], "x", 3)
+    for obj in objs:
         with pytest.raises(FrameError):
             from_dict(obj)
 

@@ -30,7 +30,8 @@ def test_a_run_is_small_on_the_wire() -> None:
 
 
 def packed(**changes: Any) -> bytes:
-    return msgpack.packb(RUN.to_dict() | changes, use_bin_type=True)
+    packed: bytes = msgpack.packb(RUN.to_dict() | changes, use_bin_type=True)
+    return packed
 
 
 @pytest.mark.parametrize(

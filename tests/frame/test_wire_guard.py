@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from receiver.limits import SessionRefusal, Sessions
-from tests.wire import binary_header
+from testkit.wire import binary_header
 from uplink_frame.attachments import AttachmentLimits, PendingAttachments, Refusal, announced
 from uplink_frame.ratelog import RateGate, RateLog
 from uplink_frame.sio_packets import Malformed, check

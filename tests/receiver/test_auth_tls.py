@@ -12,7 +12,7 @@ import socketio
 
 from sender_proc import connect_opts
 from sender_proc.connect_opts import ConnectOpts, tls_context
-from tests.certs import make_ca, make_pki
+from testkit.certs import make_ca, make_pki
 from tests.receiver.test_receiver import tone_frame
 from tests.receivers import start_receiver, stop_receiver
 from tests.support import Procs

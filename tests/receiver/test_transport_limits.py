@@ -1,6 +1,6 @@
 """A receiver under hostile peers (issue 14 items 2, 4, 5, 7): bounded, counted, quiet, stoppable.
 
-Each attack runs over raw websockets (tests/wire.py) while a python-socketio
+Each attack runs over raw websockets (testkit/wire.py) while a python-socketio
 client streams real frames; the good client's frames must all be acked and
 written bit-exact.
 """
@@ -12,7 +12,7 @@ import resource
 import signal
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +20,17 @@ import aiohttp
 import socketio
 
 from receiver.limits import FD_RESERVE
+from testkit.wire import RawSession, binary_header
 from tests.receiver.test_receiver import tone_frame
 from tests.receivers import start_receiver, stop_receiver
 from tests.support import Procs, expected_tone, read_wav
-from tests.wire import RawSession, binary_header
 
 MIB = 1 << 20
 
 
-async def stream_beside(url: str, attack: Callable[[], Awaitable[Any]], frames: int = 40) -> Any:
+async def stream_beside(
+    url: str, attack: Callable[[], Coroutine[Any, Any, Any]], frames: int = 40
+) -> Any:
     """Stream ``frames`` good frames (stream "good") while ``attack`` runs; its result."""
     client = socketio.AsyncClient(reconnection=False, handle_sigint=False)
     await client.connect(url, transports=["websocket"], wait_timeout=10)

@@ -8,16 +8,10 @@ import subprocess
 from pathlib import Path
 
 from tests.support import REPO, Procs, poll_for
+from uplink_runtime.net import free_port
 
 HAPROXY_CFG = REPO / "docs" / "haproxy.cfg"
 _START_S = 20.0  # a loaded machine may take a while to bring a server up
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def listening(port: int) -> bool:

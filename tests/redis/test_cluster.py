@@ -26,7 +26,7 @@ from receiver.redis_sink import stream_key
 from receiver.segments import stream_segments
 from tests.receivers import start_receiver
 from tests.redis.services import RedisServer, start_haproxy
-from tests.support import Procs, expected_tone, poll_for, read_wav, supervisor_cmd
+from tests.support import Procs, expected_tone, poll_for, read_wav, start_supervisor
 
 
 @dataclass
@@ -50,11 +50,11 @@ def cluster(procs: Procs, tmp_path: Path, redis_server: RedisServer) -> Iterator
 
 
 def start_pipeline(procs: Procs, run_dir: Path, tmp_path: Path, front: str, seconds: int) -> Any:
-    cmd = supervisor_cmd(
-        "start", "--run-dir", str(run_dir), "--report", str(tmp_path / "report.json"),
-        "--server", front, "--senders", "3", "--delivery", "complete", "--duration", str(seconds),
-    )  # fmt: skip
-    return procs.start(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    flags = ("--server", front, "--senders", "3", "--delivery", "complete")
+    run = start_supervisor(
+        procs, run_dir, *flags, "--duration", str(seconds), report=tmp_path / "report.json"
+    )
+    return run.proc
 
 
 def captured(proc: subprocess.Popen[str], tmp_path: Path) -> int:
@@ -69,7 +69,7 @@ def redis_seqs(url: str) -> list[tuple[int, int]]:
     """(epoch, seq) of every entry of audio:{main}, in stream order."""
     client = redis.Redis.from_url(url)
     try:
-        entries = client.xrange(stream_key("main"))
+        entries: Any = client.xrange(stream_key("main"))  # redis-py types its replies loosely
     finally:
         client.close()
     return [(int(f[b"epoch"]), int(f[b"seq"])) for _, f in entries]

@@ -9,14 +9,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from receiver.consume import Consumer, ConsumerConfig
 from receiver.redis_sink import RedisSink, stream_key
 from receiver.segments import stream_segments
-from tests.redis.services import RedisServer, free_port
+from tests.redis.services import RedisServer
 from tests.redis.test_cluster import consumed, start_consumer
 from tests.redis.test_sink import tone_frame
 from tests.support import Procs, expected_tone, poll_for, read_wav
+from uplink_runtime.net import free_port
 
 _N = 40
 
@@ -30,7 +32,9 @@ async def _killed_after_writing(url: str, out: Path) -> None:
         await sink.close()
     consumer = Consumer(ConsumerConfig(url, str(out), consumer="test", batch=20))
     await consumer.redis.xgroup_create(stream_key("main"), "wav", id="0")
-    reply = await consumer.redis.xreadgroup("wav", "test", {stream_key("main"): ">"}, count=20)
+    reply: Any = await consumer.redis.xreadgroup(  # redis-py types its replies loosely
+        "wav", "test", {stream_key("main"): ">"}, count=20
+    )
     for _, fields in reply[0][1][:10]:
         consumer._write("main", fields, time.time())
     consumer.streams.close()  # the files as a SIGKILL leaves them: written, never acked

@@ -6,13 +6,15 @@ import asyncio
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import redis
 
 from receiver.redis_sink import RedisSink, from_fields, stream_key
-from tests.redis.services import RedisServer, free_port
+from tests.redis.services import RedisServer
 from tests.support import expected_tone
 from uplink_frame import Frame
+from uplink_runtime.net import free_port
 
 
 def tone_frame(seq: int, epoch: int = 7) -> Frame:
@@ -61,7 +63,7 @@ def test_each_frame_lands_once_whichever_receiver_had_it(redis_server: RedisServ
     assert first.stats() == {"main": {"frames": 5, "duplicates": 0}}
     assert second.stats() == {"main": {"frames": 0, "duplicates": 6}}
     client = redis.Redis.from_url(redis_server.url)
-    entries = client.xrange(stream_key("main"))
+    entries: Any = client.xrange(stream_key("main"))  # redis-py types its replies loosely
     client.close()
     back = [from_fields("main", fields, 1 << 20) for _, fields in entries]
     assert back == frames  # every field, t_capture and epoch included, reads back exactly
@@ -81,7 +83,8 @@ def test_retention_bounds_the_stream_and_its_dedup_set(redis_server: RedisServer
     client = redis.Redis.from_url(redis_server.url)
     key = stream_key("main")
     length, seen, ttl = client.xlen(key), client.zcard(key + ":seen"), client.pttl(key)
-    newest = client.xrevrange(key, count=1)[0][1][b"seq"]
+    last: Any = client.xrevrange(key, count=1)  # redis-py types its replies loosely
+    newest = last[0][1][b"seq"]
     client.close()
     assert seen == 50
     assert 50 <= length <= 150  # MAXLEN ~ trims whole nodes of 100 entries
@@ -94,7 +97,7 @@ def test_a_silence_run_reads_back_as_the_run_it_was(redis_server: RedisServer) -
     frames = [tone_frame(0), run, tone_frame(11)]
     asyncio.run(_write_through_two_sinks(redis_server.url, frames))
     client = redis.Redis.from_url(redis_server.url)
-    entries = client.xrange(stream_key("main"))
+    entries: Any = client.xrange(stream_key("main"))  # redis-py types its replies loosely
     client.close()
     back = [from_fields("main", fields, 1 << 20) for _, fields in entries]
     assert back == frames

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
@@ -10,20 +9,15 @@ from tests.receivers import start_receiver, stop_receiver
 from tests.sender_proc.conftest import LoneSender
 from tests.support import Procs, expected_tone, read_wav
 from uplink_frame import Frame, encode
+from uplink_runtime.net import free_port
 
 FRAMES = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_frames_held_while_down_are_sent_when_the_server_comes_up(
     procs: Procs, tmp_path: Path, lone_sender: LoneSender
 ) -> None:
-    port = _free_port()
+    port = free_port()
     sender = lone_sender.start(
         f"http://127.0.0.1:{port}",
         max_latency_ms=60_000,  # nothing goes stale while the receiver starts

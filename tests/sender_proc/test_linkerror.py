@@ -12,6 +12,7 @@ import socketio
 
 from sender_proc.linkerror import Failure, LinkError, classify, server_reason
 from supervisor.outcome import LinkWatch
+from uplink_runtime.net import free_port
 
 
 def wrapped(cause: BaseException) -> BaseException:
@@ -23,7 +24,8 @@ def wrapped(cause: BaseException) -> BaseException:
             raise socketio.exceptions.ConnectionError("Connection error") from None
     except socketio.exceptions.ConnectionError as exc:
         exc.__context__ = cause
-        return exc
+        wrapper: BaseException = exc
+        return wrapper
 
 
 def real_failure(url: str) -> BaseException:
@@ -41,9 +43,7 @@ def real_failure(url: str) -> BaseException:
 
 
 def test_nothing_listening_is_connection_refused() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again below: nothing listens
+    port = free_port()  # released again: nothing listens
     error = classify(f"http://127.0.0.1:{port}", real_failure(f"http://127.0.0.1:{port}"), None)
     assert error.kind is Failure.CONNECTION_REFUSED
     assert error.describe() == f"server http://127.0.0.1:{port} unreachable: connection refused"

@@ -11,19 +11,13 @@ from pathlib import Path
 import pytest
 
 from supervisor.config.options import PARSERS, Options
-from tests.support import REPO, supervisor_cmd
+from tests.support import REPO, run_supervisor
 
 
 def check(tmp_path: Path, toml: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "uplink.toml"
     path.write_text(toml)
-    return subprocess.run(
-        supervisor_cmd("check-config", str(path)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_supervisor("check-config", str(path))
 
 
 @pytest.mark.parametrize(
@@ -95,13 +89,7 @@ def test_whole_file_problems(tmp_path: Path, toml: str, says: str) -> None:
 
 
 def test_missing_file_is_one_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        supervisor_cmd("check-config", str(tmp_path / "none.toml")),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_supervisor("check-config", str(tmp_path / "none.toml"))
     assert result.returncode == 2 and "No such file" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

@@ -9,21 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import supervisor_cmd
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        supervisor_cmd(*args), capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
+from tests.support import (
+    Procs,
+    one_line_error,
+    poll_for,
+    run_status,
+    run_supervisor,
+    start_supervisor,
+    supervisor_cmd,
+)
 
 
 @pytest.mark.parametrize(
@@ -46,7 +40,7 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     ],
 )
 def test_bad_flag(flags: list[str], names: str, run_dir: Path) -> None:
-    line = one_line_error(run("start", "--run-dir", str(run_dir), *flags))
+    line = one_line_error(run_supervisor("start", "--run-dir", str(run_dir), *flags))
     assert names in line
 
 
@@ -63,12 +57,14 @@ def test_bad_flag(flags: list[str], names: str, run_dir: Path) -> None:
 def test_bad_config_file(toml: str, names: str, tmp_path: Path, run_dir: Path) -> None:
     path = tmp_path / "uplink.toml"
     path.write_text(toml)
-    line = one_line_error(run("start", "--config", str(path), "--run-dir", str(run_dir)))
+    line = one_line_error(run_supervisor("start", "--config", str(path), "--run-dir", str(run_dir)))
     assert names in line
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
-    assert "No such file" in one_line_error(run("start", "--config", str(tmp_path / "no.toml")))
+    assert "No such file" in one_line_error(
+        run_supervisor("start", "--config", str(tmp_path / "no.toml"))
+    )
 
 
 def test_8_bit_wav_is_refused_with_the_fix(tmp_path: Path, run_dir: Path) -> None:
@@ -78,7 +74,9 @@ def test_8_bit_wav_is_refused_with_the_fix(tmp_path: Path, run_dir: Path) -> Non
         w.setsampwidth(1)
         w.setframerate(16000)
         w.writeframes(b"\x80" * 1600)
-    line = one_line_error(run("start", "--source", f"file:{path}", "--run-dir", str(run_dir)))
+    line = one_line_error(
+        run_supervisor("start", "--source", f"file:{path}", "--run-dir", str(run_dir))
+    )
     assert "8-bit" in line and "16-bit PCM" in line
 
 
@@ -89,28 +87,16 @@ def test_wav_rate_mismatch_names_the_flags(tmp_path: Path, run_dir: Path) -> Non
         w.setsampwidth(2)
         w.setframerate(44100)
         w.writeframes(b"\0" * 4 * 441)
-    line = one_line_error(run("start", "--source", f"file:{path}", "--run-dir", str(run_dir)))
+    line = one_line_error(
+        run_supervisor("start", "--source", f"file:{path}", "--run-dir", str(run_dir))
+    )
     assert "--rate 44100 --channels 2" in line
 
 
-def test_second_supervisor_on_a_live_run_dir_is_refused(run_dir: Path, procs) -> None:  # type: ignore[no-untyped-def]
-    from tests.support import poll_for, run_status
-
-    first = procs.start(
-        supervisor_cmd(
-            "start",
-            "--duration",
-            "30",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(run_dir.parent / "rec"),
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def test_second_supervisor_on_a_live_run_dir_is_refused(run_dir: Path, procs: Procs) -> None:
+    first = start_supervisor(procs, run_dir, "--duration", "30", stderr=subprocess.DEVNULL).proc
     poll_for(lambda: run_status(run_dir).get("supervisor") == first.pid, timeout=30)
-    line = one_line_error(run("start", "--run-dir", str(run_dir)))
+    line = one_line_error(run_supervisor("start", "--run-dir", str(run_dir)))
     assert f"another supervisor (pid {first.pid})" in line
 
 

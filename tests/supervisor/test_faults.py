@@ -7,52 +7,42 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.evidence import assert_report_matches_server
-from tests.support import Procs, live_status, poll_for, supervisor_cmd, wait_child_pid
+from tests.support import (
+    Ended,
+    Procs,
+    Run,
+    control,
+    live_status,
+    poll_for,
+    start_supervisor,
+    wait_child_pid,
+)
 
 WINDOW, HWM_FRAMES, HEARTBEAT_FRAMES, FRAME_MS = 8, 50, 13, 20
 
 
-@dataclass
-class Run:
-    proc: subprocess.Popen[str]
-    run_dir: Path
-    rec: Path
-    report_path: Path
-
-    def finish(self, timeout: float = 60) -> tuple[dict[str, Any], str]:
-        _, err = self.proc.communicate(timeout=timeout)
-        assert "Traceback" not in err, err
-        return json.loads(self.report_path.read_text()), err
-
-    def stream_stats(self) -> dict[str, Any]:
-        return dict(json.loads((self.rec / "stats.json").read_text())["streams"]["main"])
+Start = Callable[..., Run]
 
 
 @pytest.fixture
-def start(procs: Procs, run_dir: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    def start(*args: str, env: dict[str, str] | None = None) -> Run:
-        rec, rep = tmp_path / "rec", tmp_path / "report.json"
-        cmd = supervisor_cmd(
-            "start",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(rec),
-            "--report",
-            str(rep),
-            *args,
-        )
-        proc = procs.start(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env or {})
-        return Run(proc, run_dir, rec, rep)
+def start(procs: Procs, run_dir: Path) -> Start:
+    def start(*flags: str, env: dict[str, str] | None = None) -> Run:
+        return start_supervisor(procs, run_dir, *flags, env=env, stdout=subprocess.PIPE)
 
     return start
+
+
+def finish(run: Run, timeout: float = 60) -> Ended:
+    ended = run.wait(timeout)
+    assert "Traceback" not in ended.err, ended.err
+    return ended
 
 
 def records(report: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -66,38 +56,40 @@ def assert_accounted(report: dict[str, Any], rec: Path, slack: int, uncaptured: 
     assert -HEARTBEAT_FRAMES <= f["unaccounted"] <= slack, f
 
 
-def test_sigkill_capture_is_replaced_and_seq_continues(start) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_capture_is_replaced_and_seq_continues(start: Start) -> None:
     run = start("--duration", "6")
     pid = wait_child_pid(run.run_dir, "capture")
     time.sleep(1.5)
     os.kill(pid, signal.SIGKILL)
     wait_child_pid(run.run_dir, "capture", not_pid=pid)
-    report, _ = run.finish()
+    ended = finish(run)
+    report = ended.report
     [record] = records(report, "capture")
     assert record["reason"] == "killed by SIGKILL" and record["recovered_s"] is not None
     # real time went on while no capture ran: up to its recovery of frames were never made
     downtime = round(record["recovered_s"] * 1000 / FRAME_MS) + HEARTBEAT_FRAMES
     assert_accounted(report, run.rec, HEARTBEAT_FRAMES + HWM_FRAMES, uncaptured=downtime)
-    stream = run.stream_stats()
+    stream = ended.stream()
     assert stream["duplicates"] == 0 and stream["out_of_order"] == 0
     assert stream["next_seq"] > 250  # the replacement went on at real-time position
 
 
 @pytest.mark.parametrize("name", ["sender-1", "capture"])
-def test_sigstop_is_a_hang_and_is_replaced(start, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_sigstop_is_a_hang_and_is_replaced(start: Start, name: str) -> None:
     run = start("--duration", "8", "--hang-timeout-ms", "1000")
     pid = wait_child_pid(run.run_dir, name)
     time.sleep(1.0)
     os.kill(pid, signal.SIGSTOP)
     wait_child_pid(run.run_dir, name, timeout=20, not_pid=pid)
-    report, _ = run.finish()
+    ended = finish(run)
+    report = ended.report
     [record] = records(report, name)
     assert record["reason"].startswith("hang"), record
     assert record["recovered_s"] is not None
-    assert run.stream_stats()["next_seq"] > 300  # audio flowed again after the hang
+    assert ended.stream()["next_seq"] > 300  # audio flowed again after the hang
 
 
-def test_leaking_sender_is_recycled_alone(start) -> None:  # type: ignore[no-untyped-def]
+def test_leaking_sender_is_recycled_alone(start: Start) -> None:
     run = start(
         "--duration", "8", "--sender-max-rss-mb", "90", env={"AUDIO_UPLINK_TEST_LEAK": "sender:30"}
     )
@@ -110,7 +102,8 @@ def test_leaking_sender_is_recycled_alone(start) -> None:  # type: ignore[no-unt
         timeout=30,
     )
     assert {n: wait_child_pid(run.run_dir, n) for n in siblings} == siblings
-    report, _ = run.finish()
+    ended = finish(run)
+    report = ended.report
     memory = records(report, "sender-1")
     assert memory and all(r["reason"].startswith("memory") for r in memory)
     assert report["processes"]["capture"]["restarts"] == 0
@@ -118,18 +111,19 @@ def test_leaking_sender_is_recycled_alone(start) -> None:  # type: ignore[no-unt
     assert_accounted(report, run.rec, len(memory) * (WINDOW + HWM_FRAMES))
 
 
-def test_crash_at_every_start_hits_the_intensity_limit(start) -> None:  # type: ignore[no-untyped-def]
+def test_crash_at_every_start_hits_the_intensity_limit(start: Start) -> None:
     run = start(
         "--duration", "60", "--max-restarts", "3", env={"AUDIO_UPLINK_TEST_CRASH": "capture"}
     )
-    report, err = run.finish()
-    assert run.proc.returncode == 1
+    ended = finish(run)
+    report, err = ended.report, ended.err
+    assert ended.code == 1
     assert "capture failed: more than 3 restarts" in err
     assert "crashing at start" in err  # the child's own last words
     assert report["stop_reason"] == "capture failed"
 
 
-def test_sigkill_of_the_supervisor_leaves_no_child(start) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_of_the_supervisor_leaves_no_child(start: Start) -> None:
     run = start("--duration", "60")
     pids = [wait_child_pid(run.run_dir, n) for n in ("receiver", "sender-1", "capture")]
     run.proc.kill()
@@ -137,29 +131,31 @@ def test_sigkill_of_the_supervisor_leaves_no_child(start) -> None:  # type: igno
     poll_for(lambda: not any(_alive(pid) for pid in pids), timeout=1.0, interval=0.02)
 
 
-def test_a_new_supervisor_cleans_up_after_a_killed_one(start, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_supervisor_cleans_up_after_a_killed_one(start: Start, run_dir: Path) -> None:
     first = start("--duration", "60")
     wait_child_pid(run_dir, "capture")
     first.proc.kill()
     first.proc.communicate(timeout=10)
     second = start("--duration", "2")
-    report, _ = second.finish()
-    assert second.proc.returncode == 0 and report["frames"]["acked"] > 50
+    ended = finish(second)
+    report = ended.report
+    assert ended.code == 0 and report["frames"]["acked"] > 50
 
 
-def test_sigterm_stops_cleanly_and_writes_the_report(start) -> None:  # type: ignore[no-untyped-def]
+def test_sigterm_stops_cleanly_and_writes_the_report(start: Start) -> None:
     run = start("--duration", "60")
     wait_child_pid(run.run_dir, "capture")
     time.sleep(1.5)
     run.proc.send_signal(signal.SIGTERM)
-    report, _ = run.finish()
-    assert run.proc.returncode == 0
+    ended = finish(run)
+    report = ended.report
+    assert ended.code == 0
     assert report["stop_reason"] == "SIGTERM received"
     assert report["frames"]["unaccounted"] == 0 and report["frames"]["acked"] > 50
     assert_report_matches_server(report, run.rec)
 
 
-def test_control_commands(start, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_control_commands(start: Start, run_dir: Path) -> None:
     run = start("--duration", "60")
     capture = wait_child_pid(run_dir, "capture")
     sender = wait_child_pid(run_dir, "sender-1")
@@ -179,26 +175,15 @@ def test_control_commands(start, run_dir: Path) -> None:  # type: ignore[no-unty
     assert "no process named 'nobody'" in bad.stderr
 
     control("stop", run_dir=run_dir)
-    report, _ = run.finish()
-    assert run.proc.returncode == 0 and report["stop_reason"] == "stop requested"
+    ended = finish(run)
+    report = ended.report
+    assert ended.code == 0 and report["stop_reason"] == "stop requested"
     assert records(report, "sender-1")[0]["reason"].startswith("requested")
 
 
 def test_control_without_a_supervisor(tmp_path: Path) -> None:
     result = control("status", run_dir=tmp_path / "nobody-here", code=1)
     assert result.stderr.count("\n") == 1 and "no supervisor running" in result.stderr
-
-
-def control(*args: str, run_dir: Path, code: int = 0) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        supervisor_cmd(*args, "--run-dir", str(run_dir)),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == code, result
-    return result
 
 
 def _alive(pid: int) -> bool:

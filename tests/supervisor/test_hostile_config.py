@@ -6,34 +6,21 @@ Each case goes through the real CLI, both ``check-config`` and ``start``.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from supervisor.config.options import MAX_STREAMS
-from tests.support import supervisor_cmd
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        supervisor_cmd(*args), capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def one_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr[:2000]
-    return lines[0]
+from tests.support import one_line_error, run_supervisor
 
 
 def both_ways(path: Path, run_dir: Path) -> list[str]:
     """The line from check-config and the line from start, for the same file."""
-    checked = one_line(run("check-config", str(path)))
-    started = one_line(run("start", "--config", str(path), "--run-dir", str(run_dir)))
+    checked = one_line_error(run_supervisor("check-config", str(path)))
+    started = one_line_error(
+        run_supervisor("start", "--config", str(path), "--run-dir", str(run_dir))
+    )
     return [checked, started]
 
 
@@ -82,21 +69,23 @@ def test_a_long_value_is_shortened_in_the_message(tmp_path: Path, run_dir: Path)
 
 
 def test_a_fifo_as_the_config_file_is_refused(tmp_path: Path) -> None:
-    line = one_line(run("check-config", str(fifo(tmp_path))))
+    line = one_line_error(run_supervisor("check-config", str(fifo(tmp_path))))
     assert "not a regular file" in line
 
 
 def test_flags_are_still_converted_from_text(tmp_path: Path, run_dir: Path) -> None:
     path = tmp_path / "uplink.toml"
     path.write_text("senders = 2\npace = false\n")
-    line = one_line(run("start", "--config", str(path), "--run-dir", str(run_dir), "--rate", "x"))
+    line = one_line_error(
+        run_supervisor("start", "--config", str(path), "--run-dir", str(run_dir), "--rate", "x")
+    )
     assert "--rate = 'x': expected an integer" in line and "string" not in line
 
 
 def test_the_largest_number_of_streams_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "uplink.toml"
     path.write_text(streams(MAX_STREAMS))
-    assert run("check-config", str(path)).returncode == 0
+    assert run_supervisor("check-config", str(path)).returncode == 0
 
 
 @pytest.mark.parametrize("kind", ["file", "symlink"])
@@ -108,5 +97,5 @@ def test_run_dir_that_is_not_a_directory_of_our_own(kind: str, tmp_path: Path) -
         path.write_text("not a directory\n")
     else:
         path.symlink_to(target)
-    line = one_line(run("start", "--run-dir", str(path), "--duration", "1"))
+    line = one_line_error(run_supervisor("start", "--run-dir", str(path), "--duration", "1"))
     assert f"run_dir {path} is" in line and ("symlink" in line) == (kind == "symlink"), line

@@ -21,10 +21,10 @@ import zmq
 
 from tests.support import (
     Procs,
+    control,
     live_status,
     poll_for,
     start_pipeline,
-    supervisor_cmd,
     wait_child_pid,
 )
 
@@ -117,7 +117,7 @@ def test_the_supervisor_survives_every_attack_and_counts_it(
     assert {row["name"] for row in status["processes"]} == {"receiver", "sender-1", "capture"}
     size_then = wav.stat().st_size
     poll_for(lambda: wav.stat().st_size > size_then, timeout=30)  # the audio still flows
-    subprocess.run(supervisor_cmd("stop", "--run-dir", str(run_dir)), timeout=60, check=True)
+    control("stop", run_dir=run_dir)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "Traceback" not in err, err[-3000:]
     report = json.loads((tmp_path / "report.json").read_text())

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyte
 
 from supervisor.ops.liveview import fit
-from tests.support import Procs, poll_for, supervisor_cmd
+from tests.support import Procs, control, poll_for, start_supervisor
 
 COLUMNS, LINES = 60, 300  # tall: nothing scrolls off, every line stays to be checked
 
@@ -49,24 +49,23 @@ class Pty:
         return list(screen.display)
 
 
-def test_table_fits_and_log_lines_stay_above_it(
-    procs: Procs, run_dir: Path, tmp_path: Path
-) -> None:
+def test_table_fits_and_log_lines_stay_above_it(procs: Procs, run_dir: Path) -> None:
     pty = Pty(COLUMNS, LINES)
-    args = ("start", "--duration", "10", "--run-dir", str(run_dir))
-    proc = procs.start(
-        supervisor_cmd(*args, "--recordings", str(tmp_path / "rec")),
+    proc = start_supervisor(
+        procs,
+        run_dir,
+        "--duration",
+        "10",
         stdin=subprocess.DEVNULL,
         stdout=pty.slave,
         stderr=pty.slave,
         env={"COLUMNS": str(COLUMNS), "LINES": str(LINES)},
-    )
+    ).proc
     os.close(pty.slave)
     pty.reader.start()
     try:
         poll_for(lambda: b"NAME" in pty.output, 60)  # the table is up
-        restart = supervisor_cmd("restart", "sender-1", "--run-dir", str(run_dir))
-        subprocess.run(restart, check=True, timeout=60, capture_output=True)
+        control("restart", "sender-1", run_dir=run_dir)
         poll_for(lambda: pty.output.count(b"started sender-1 as pid") >= 2, 60)
         assert proc.wait(timeout=90) == 0
     finally:

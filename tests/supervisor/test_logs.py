@@ -4,33 +4,22 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.support import Procs, supervisor_cmd
+from tests.support import Procs, start_supervisor
 
 
 def run(
-    procs: Procs, run_dir: Path, tmp_path: Path, *flags: str, env: dict[str, str] | None = None
+    procs: Procs, run_dir: Path, *flags: str, env: dict[str, str] | None = None
 ) -> tuple[int, list[str]]:
-    proc = procs.start(
-        supervisor_cmd(
-            "start", "--run-dir", str(run_dir), "--recordings", str(tmp_path / "rec"), *flags
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env or {},
-    )
-    _, err = proc.communicate(timeout=90)
-    return proc.returncode, err.splitlines()
+    ended = start_supervisor(procs, run_dir, *flags, env=env).wait(timeout=90)
+    return ended.code, ended.err.splitlines()
 
 
-def test_json_logs_parse_and_name_every_process(
-    procs: Procs, run_dir: Path, tmp_path: Path
-) -> None:
-    code, lines = run(procs, run_dir, tmp_path, "--log-format", "json", "--duration", "4")
+def test_json_logs_parse_and_name_every_process(procs: Procs, run_dir: Path) -> None:
+    code, lines = run(procs, run_dir, "--log-format", "json", "--duration", "4")
     assert code == 0, lines
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
     for entry in entries:
@@ -44,13 +33,10 @@ def test_json_logs_parse_and_name_every_process(
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
-def test_raw_child_output_is_stamped_with_the_child(
-    procs: Procs, run_dir: Path, tmp_path: Path, fmt: str
-) -> None:
+def test_raw_child_output_is_stamped_with_the_child(procs: Procs, run_dir: Path, fmt: str) -> None:
     code, lines = run(
         procs,
         run_dir,
-        tmp_path,
         "--log-format",
         fmt,
         "--max-restarts",

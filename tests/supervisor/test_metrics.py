@@ -6,56 +6,24 @@ import os
 import signal
 import socket
 import subprocess
-import urllib.request
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
-
-from tests.support import Procs, poll_for, supervisor_cmd, wait_child_pid
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.metrics import Samples, scrape, value
+from tests.support import (
+    Procs,
+    one_line_error,
+    poll_for,
+    run_supervisor,
+    start_supervisor,
+    wait_child_pid,
+)
+from uplink_runtime.net import free_port
 
 
-def scrape(port: int) -> Samples:
-    """Every sample by (name, sorted labels); {} while nothing answers."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-            text = r.read().decode()
-    except OSError:
-        return {}
-    samples: Samples = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return samples
-
-
-def value(samples: Samples, name: str, **labels: str) -> float | None:
-    return samples.get((name, tuple(sorted(labels.items()))))
-
-
-def test_metrics_scrape_and_parse(procs: Procs, run_dir: Path, tmp_path: Path) -> None:
+def test_metrics_scrape_and_parse(procs: Procs, run_dir: Path) -> None:
     port = free_port()
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            "--duration",
-            "30",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(tmp_path / "rec"),
-            "--metrics",
-            str(port),
-        ),
-        stdout=subprocess.PIPE,
+    run = start_supervisor(
+        procs, run_dir, "--duration", "30", "--metrics", str(port), stdout=subprocess.PIPE
     )
 
     def acked(minimum: float) -> Samples | None:
@@ -103,9 +71,7 @@ def test_metrics_scrape_and_parse(procs: Procs, run_dir: Path, tmp_path: Path) -
 
     samples = poll_for(restarted, timeout=30, interval=0.2)
     assert value(samples, "audio_uplink_up", process="sender-1", role="sender") == 1
-    proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=60)
-    assert proc.returncode == 0
+    assert run.stop(timeout=60).code == 0
 
 
 def test_metrics_port_in_use_is_one_line_exit_2(run_dir: Path) -> None:
@@ -113,13 +79,8 @@ def test_metrics_port_in_use_is_one_line_exit_2(run_dir: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run(
-            supervisor_cmd("start", "--run-dir", str(run_dir), "--metrics", f"127.0.0.1:{port}"),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        result = run_supervisor(
+            "start", "--run-dir", str(run_dir), "--metrics", f"127.0.0.1:{port}"
         )
-    assert result.returncode == 2, result.stderr
-    (line,) = result.stderr.strip().splitlines()
+    line = one_line_error(result)
     assert f"metrics = '127.0.0.1:{port}': cannot listen there" in line

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.opus_support import LIBOPUS_HINT, NO_LIBOPUS, NO_OPUSLIB, OPUSLIB_HINT, env_without
-from tests.supervisor.test_cli_errors import one_line_error, run
-from tests.support import supervisor_cmd
+from tests.support import one_line_error, run_supervisor
 
 
 @pytest.mark.parametrize(
@@ -24,20 +22,19 @@ from tests.support import supervisor_cmd
     ],
 )
 def test_settings_opus_refuses(flags: list[str], names: str, run_dir: Path) -> None:
-    line = one_line_error(run("start", "--run-dir", str(run_dir), "--codec", "opus", *flags))
+    line = one_line_error(
+        run_supervisor("start", "--run-dir", str(run_dir), "--codec", "opus", *flags)
+    )
     assert names in line
 
 
 def test_unknown_codec(run_dir: Path) -> None:
-    line = one_line_error(run("start", "--run-dir", str(run_dir), "--codec", "mp3"))
+    line = one_line_error(run_supervisor("start", "--run-dir", str(run_dir), "--codec", "mp3"))
     assert "--codec = 'mp3': expected pcm or opus" in line
 
 
 def run_without(code: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **env_without(code, tmp_path / "site")}
-    return subprocess.run(
-        supervisor_cmd(*args), capture_output=True, text=True, timeout=60, check=False, env=env
-    )
+    return run_supervisor(*args, env=env_without(code, tmp_path / "site"))
 
 
 @pytest.mark.parametrize(

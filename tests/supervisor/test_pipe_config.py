@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import supervisor_cmd
+from tests.support import one_line_error, supervisor_cmd
 
 
 def start(run_dir: Path, *flags: str, **kwargs: Any) -> str:
@@ -21,10 +21,7 @@ def start(run_dir: Path, *flags: str, **kwargs: Any) -> str:
         check=False,
         **{"stdin": subprocess.DEVNULL, **kwargs},
     )
-    assert done.returncode == 2, done
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    return lines[0]
+    return one_line_error(done)
 
 
 @pytest.mark.parametrize(

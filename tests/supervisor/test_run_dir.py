@@ -9,32 +9,18 @@ being deleted.
 from __future__ import annotations
 
 import json
-import signal
 import socket
-import subprocess
 from pathlib import Path
 
 from tests.support import (
     Procs,
-    live_status,
+    control,
+    one_line_error,
     poll_for,
-    start_pipeline,
-    supervisor_cmd,
+    run_supervisor,
+    start_supervisor,
     wait_child_pid,
 )
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        supervisor_cmd(*args), capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def one_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result
-    assert "Traceback" not in result.stderr
-    (line,) = result.stderr.strip().splitlines()
-    return line
 
 
 def bound_socket(path: Path) -> socket.socket:
@@ -52,7 +38,7 @@ def test_a_directory_with_files_that_are_not_ours_is_refused_and_left_alone(
         (run_dir / name).write_text(text)
     agent = bound_socket(run_dir / "agent.socket")
     try:
-        line = one_line(run("start", "--run-dir", str(run_dir), "--duration", "1"))
+        line = one_line_error(run_supervisor("start", "--run-dir", str(run_dir), "--duration", "1"))
     finally:
         agent.close()
     assert "holds files audio-uplink did not make" in line and "'agent.socket'" in line, line
@@ -62,7 +48,7 @@ def test_a_directory_with_files_that_are_not_ours_is_refused_and_left_alone(
 
 
 def test_a_dead_supervisors_leftovers_are_cleaned_and_nothing_is_left_after(
-    run_dir: Path, tmp_path: Path
+    procs: Procs, run_dir: Path, tmp_path: Path
 ) -> None:
     run_dir.mkdir(mode=0o700)
     for name in ("sender-7.json", "status.json", ".status.json.0a1b2c.tmp"):
@@ -72,10 +58,8 @@ def test_a_dead_supervisors_leftovers_are_cleaned_and_nothing_is_left_after(
     (run_dir / "supervisor.pid").symlink_to(victim)
     stale = bound_socket(run_dir / "control.sock")
     stale.close()
-    result = run(
-        "start", "--run-dir", str(run_dir), "--recordings", str(tmp_path / "rec"), "--duration", "2"
-    )
-    assert result.returncode == 0, result.stderr
+    ended = start_supervisor(procs, run_dir, "--duration", "2").wait(timeout=60)
+    assert ended.code == 0, ended.err
     assert list(run_dir.iterdir()) == []
     assert victim.read_text() == "precious\n"
 
@@ -89,7 +73,7 @@ def test_the_lock_holds_when_the_pid_file_is_deleted_and_writes_follow_no_link(
     report.parent.mkdir()
     (report.parent / "r.json.tmp").symlink_to(victim)  # the old temporary name
     report.symlink_to(victim)
-    first = start_pipeline(procs, run_dir, tmp_path / "rec", report)
+    first = start_supervisor(procs, run_dir, report=report)
     wait_child_pid(run_dir, "capture")
     (run_dir / "supervisor.pid").unlink()  # a tmp cleaner
     for name in ("status.json.tmp", "status.json"):  # planted while it runs
@@ -98,16 +82,15 @@ def test_the_lock_holds_when_the_pid_file_is_deleted_and_writes_follow_no_link(
     (run_dir / "sender-1.json").unlink()
     (run_dir / "sender-1.json").symlink_to(victim)  # a child's config, rewritten on restart
     sender = wait_child_pid(run_dir, "sender-1")
-    subprocess.run(supervisor_cmd("restart", "sender-1", "--run-dir", str(run_dir)), check=True)
+    control("restart", "sender-1", run_dir=run_dir)
     wait_child_pid(run_dir, "sender-1", not_pid=sender)
     assert not (run_dir / "sender-1.json").is_symlink()
-    line = one_line(run("start", "--run-dir", str(run_dir), "--duration", "1"))
+    line = one_line_error(run_supervisor("start", "--run-dir", str(run_dir), "--duration", "1"))
     assert "another supervisor" in line and str(run_dir) in line
-    assert live_status(run_dir)["supervisor"] == first.pid  # its sockets are still there
+    assert first.status()["supervisor"] == first.proc.pid  # its sockets are still there
     poll_for(lambda: not (run_dir / "status.json").is_symlink(), timeout=30)
-    first.send_signal(signal.SIGTERM)
-    _, err = first.communicate(timeout=60)
-    assert first.returncode == 0 and "Traceback" not in err, err
+    ended = first.stop(timeout=60)
+    assert ended.code == 0 and "Traceback" not in ended.err, ended.err
     assert victim.read_text() == "precious\n"
     assert not report.is_symlink() and json.loads(report.read_text())["frames"]["captured"] > 0
 
@@ -122,7 +105,7 @@ def test_curve_keys_are_written_only_into_a_new_or_empty_directory(tmp_path: Pat
     link.symlink_to(tmp_path / "empty-target", target_is_directory=True)
     (tmp_path / "empty-target").mkdir()
     for directory in (used, link):
-        line = one_line(run("curve-keys", str(directory)))
+        line = one_line_error(run_supervisor("curve-keys", str(directory)))
         assert "give a new or empty directory" in line, line
     assert victim.read_text() == "precious\n"
-    assert run("curve-keys", str(tmp_path / "empty-target")).returncode == 0
+    assert run_supervisor("curve-keys", str(tmp_path / "empty-target")).returncode == 0

@@ -4,19 +4,18 @@ its counts stay in the totals, and its clean stop is not an abnormal disconnect.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from supervisor.retired import Kept
 from supervisor.run import MAX_RESTART_RECORDS
 from tests.support import (
     Procs,
+    control,
     live_status,
     poll_for,
     run_status,
     scale,
     start_pipeline,
-    supervisor_cmd,
     wait_child_pid,
 )
 
@@ -42,7 +41,7 @@ def test_retired_senders_leave_no_residue_and_their_counts_stay(
         poll_for(lambda: names(run_status(run_dir)) == everyone, timeout=30)
         configs = {p.name for p in run_dir.glob("*.json")}
         assert configs == {"receiver.json", "sender-1.json", "capture.json", "status.json"}
-    subprocess.run(supervisor_cmd("stop", "--run-dir", str(run_dir)), timeout=60, check=True)
+    control("stop", run_dir=run_dir)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "Traceback" not in err, err[-3000:]
     report = json.loads(report_path.read_text())

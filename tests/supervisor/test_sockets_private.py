@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import signal
-import socket
 import stat
-import subprocess
 from pathlib import Path
 
 import zmq
@@ -14,44 +10,29 @@ import zmq
 from tests.support import (
     Procs,
     expected_tone,
+    one_line_error,
     poll_for,
     read_wav,
-    supervisor_cmd,
+    run_supervisor,
+    start_supervisor,
     wait_child_pid,
 )
+from uplink_runtime.net import free_port
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def test_run_dir_and_sockets_are_owner_only(procs: Procs, run_dir: Path, tmp_path: Path) -> None:
-    proc = procs.start(
-        supervisor_cmd("start", "--run-dir", str(run_dir), "--recordings", str(tmp_path / "r")),
-        stdout=subprocess.DEVNULL,
-    )
+def test_run_dir_and_sockets_are_owner_only(procs: Procs, run_dir: Path) -> None:
+    run = start_supervisor(procs, run_dir)
     wait_child_pid(run_dir, "capture")
     socks = poll_for(lambda: len(s := list(run_dir.glob("*.sock"))) >= 3 and s, timeout=30)
     assert stat.S_IMODE(run_dir.stat().st_mode) == 0o700
     for path in [*socks, *run_dir.glob("*.json")]:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, (path, oct(path.stat().st_mode))
-    proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=60)
+    run.stop(timeout=60)
 
 
 def test_tcp_without_curve_keys_is_refused(run_dir: Path) -> None:
-    result = subprocess.run(
-        supervisor_cmd("start", "--run-dir", str(run_dir), "--capture-bind", "tcp://*:5599"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2
-    (line,) = result.stderr.strip().splitlines()
+    result = run_supervisor("start", "--run-dir", str(run_dir), "--capture-bind", "tcp://*:5599")
+    line = one_line_error(result)
     assert "capture_bind = 'tcp://*:5599'" in line and "needs CURVE keys: set curve_dir" in line
 
 
@@ -59,26 +40,13 @@ def test_tcp_with_curve_streams_and_shuts_out_strangers(
     procs: Procs, run_dir: Path, tmp_path: Path
 ) -> None:
     keys = tmp_path / "keys"
-    subprocess.run(supervisor_cmd("curve-keys", str(keys)), check=True, timeout=60)
+    assert run_supervisor("curve-keys", str(keys)).returncode == 0
     port = free_port()
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = procs.start(
-        supervisor_cmd(
-            "start",
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(rec),
-            "--report",
-            str(rep),
-            "--capture-bind",
-            f"tcp://127.0.0.1:{port}",
-            "--curve-dir",
-            str(keys),
-            "--duration",
-            "5",
-        ),
-        stdout=subprocess.DEVNULL,
+    run = start_supervisor(
+        procs,
+        run_dir,
+        *("--capture-bind", f"tcp://127.0.0.1:{port}", "--curve-dir", str(keys)),
+        *("--duration", "5"),
     )
     wait_child_pid(run_dir, "capture")
     ctx = zmq.Context()
@@ -89,9 +57,9 @@ def test_tcp_with_curve_streams_and_shuts_out_strangers(
             assert stranger.poll(2000) == 0
     finally:
         ctx.term()
-    proc.communicate(timeout=60)
-    assert proc.returncode == 0
-    report = json.loads(rep.read_text())
+    ended = run.wait(timeout=60)
+    assert ended.code == 0
+    report = ended.report
     assert report["frames"]["acked"] > 0 and report["frames"]["unaccounted"] == 0
-    _, audio = read_wav(rec / "main.wav")
+    _, audio = read_wav(run.rec / "main.wav")
     assert audio == expected_tone(report["frames"]["captured"])

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.support import poll_for
+from testkit.wait import poll_for
 
 RATE = 16000
 

@@ -1,6 +1,6 @@
 """A real python-socketio server with injected misbehaviour, for flow-control tests and bench.
 
-    python -m tests.fake_server --port P --log FILE [--handle-ms 100] [--no-ack] [--close-after N]
+    python -m testkit.fake_server --port P --log FILE [--handle-ms 100] [--no-ack] [--close-after N]
 
 Handles one event at a time in arrival order (``async_handlers=False``),
 taking ``--handle-ms`` per frame (a slow server), and acks like the
@@ -99,7 +99,7 @@ def read_log(path: Path) -> list[tuple[str, int, float, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.fake_server")
+    parser = argparse.ArgumentParser(prog="python -m testkit.fake_server")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--handle-ms", type=float, default=0.0)
