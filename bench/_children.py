@@ -1,4 +1,4 @@
-"""What starting each child costs, and how a bench runs an earlier commit's tree.
+"""What starting each child costs, how a bench starts a pipeline, and how it runs an earlier tree.
 
 ``--before DIR`` in bench/pipeline.py, recovery.py and small_device.py runs
 the same figures on an earlier commit's source tree (``git archive REV | tar
@@ -8,7 +8,9 @@ install, and the supervisor's children inherit it.
 
 from __future__ import annotations
 
+import argparse
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -18,6 +20,49 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 # Each child's package, started as the supervisor starts it: `python -m PACKAGE`.
 PACKAGES = {"capture": "capture_proc", "sender-1": "sender_proc", "receiver": "receiver"}
+
+
+def machine() -> str:
+    """The CPU model, core count and Python version, for every bench's header."""
+    model = "unknown cpu"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def start_pipeline(
+    work: Path, seconds: float, *flags: str, report: Path | None = None, tree: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """`supervisor start --duration SECONDS` on the embedded defaults, its files in ``work``.
+
+    The run directory is ``work/run``, the WAVs ``work/rec``, the report
+    ``report`` (default ``work/report.json``); ``tree`` runs an earlier commit.
+    """
+    argv = [sys.executable, "-m", "supervisor", "start", "--duration", str(seconds)]
+    argv += ["--run-dir", str(work / "run"), "--recordings", str(work / "rec")]
+    argv += ["--report", str(report or work / "report.json"), *flags]
+    return subprocess.Popen(
+        argv,
+        env=tree_env(tree),
+        cwd=tree or Path.cwd(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def add_before(parser: argparse.ArgumentParser) -> None:
+    """``--before DIR`` (repeatable): the same figures for an earlier commit's tree."""
+    parser.add_argument(
+        "--before",
+        type=Path,
+        action="append",
+        default=[],
+        help="also run an earlier commit's tree (git archive REV | tar -x -C DIR), same venv; "
+        "may be given more than once",
+    )
 
 
 def tree_env(tree: Path | None) -> dict[str, str]:

@@ -19,9 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,8 +26,10 @@ from pathlib import Path
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 from _children import (
     PACKAGES,
+    add_before,
+    machine,
     start_figures,
-    tree_env,
+    start_pipeline,
 )  # bench/ is on sys.path when run as a script
 from socketio_floor import floor
 
@@ -55,42 +54,12 @@ def child_pids(run_dir: Path, deadline: float) -> dict[str, int]:
     raise SystemExit("bench: pipeline did not start")
 
 
-def machine() -> str:
-    model = "unknown cpu"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def run(tree: Path | None, args: argparse.Namespace) -> dict[str, str]:
     """One supervised run of ``tree`` (None: this checkout); its figures, formatted."""
     work = Path(tempfile.mkdtemp(prefix="au-bench-", dir="/tmp"))
     run_dir, report_path = work / "run", work / "report.json"
     total = args.warmup + args.seconds + 3  # children outlive the sampling window
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "supervisor",
-            "start",
-            "--duration",
-            str(total),
-            "--run-dir",
-            str(run_dir),
-            "--recordings",
-            str(work / "rec"),
-            "--report",
-            str(report_path),
-            *args.start_args,
-        ],
-        env=tree_env(tree),
-        cwd=tree or Path.cwd(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_pipeline(work, total, *args.start_args, report=report_path, tree=tree)
     pids = child_pids(run_dir, time.monotonic() + 30)
     time.sleep(args.warmup)
     start = {name: cpu_s(pid) for name, pid in pids.items()}
@@ -125,14 +94,7 @@ def main() -> None:
         default=10.0,
         help="then time python-socketio's client alone for the same pace (0: skip)",
     )
-    parser.add_argument(
-        "--before",
-        type=Path,
-        action="append",
-        default=[],
-        help="also run an earlier commit's tree (git archive REV | tar -x -C DIR), same venv; "
-        "may be given more than once",
-    )
+    add_before(parser)
     parser.add_argument("start_args", nargs="*", help="more `supervisor start` flags, after --")
     args = parser.parse_args()
     trees: list[Path | None] = [None, *(tree.resolve() for tree in args.before)]

@@ -24,8 +24,8 @@ from typing import Any
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _children import tree_env
-from pipeline import cpu_s, machine
+from _children import add_before, machine, start_pipeline
+from pipeline import cpu_s
 
 from supervisor.ops.control import ControlError, request
 
@@ -47,27 +47,7 @@ def sender_pid(run_dir: Path, not_pid: int | None = None, timeout: float = 30) -
 def run_pipeline(
     work: Path, seconds: float, *extra: str, tree: Path | None = None
 ) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "supervisor",
-            "start",
-            "--duration",
-            str(seconds),
-            "--run-dir",
-            str(work / "run"),
-            "--recordings",
-            str(work / "rec"),
-            "--report",
-            str(work / "report.json"),
-            *extra,
-        ],
-        env=tree_env(tree),
-        cwd=tree or Path.cwd(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return start_pipeline(work, seconds, *extra, tree=tree)
 
 
 def faults(
@@ -116,14 +96,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--hang-ms", type=int, default=2000)
     parser.add_argument("--idle-seconds", type=float, default=20)
-    parser.add_argument(
-        "--before",
-        type=Path,
-        action="append",
-        default=[],
-        help="also time the kills on an earlier commit's tree (git archive REV | tar -x -C DIR); "
-        "may be given more than once",
-    )
+    add_before(parser)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="au-rec-", dir="/tmp"))
     kill_s: list[float] = []

@@ -34,8 +34,8 @@ from pathlib import Path
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _children import tree_env
-from pipeline import cpu_s, machine
+from _children import add_before, machine, tree_env
+from pipeline import cpu_s
 
 PERIOD_US = 100_000
 QUOTAS = (20.0, 10.0, 5.0, 3.0)
@@ -188,14 +188,7 @@ def main() -> None:
     )
     parser.add_argument("--quotas", type=float, nargs="+", default=QUOTAS, help="%% of one core")
     parser.add_argument("--p99-goal-ms", type=float, default=50.0)
-    parser.add_argument(
-        "--before",
-        type=Path,
-        action="append",
-        default=[],
-        help="also run an earlier commit's tree (git archive REV | tar -x -C DIR), same venv; "
-        "may be given more than once",
-    )
+    add_before(parser)
     parser.add_argument("start_args", nargs="*", help="more `supervisor start` flags, after --")
     args = parser.parse_args()
     refuse_unless_writable()
