@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 from collections.abc import Callable
 
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 import numpy as np
+from _children import machine
 from socketio import packet as sio_packet
 
 from capture_proc.config import CaptureConfig
@@ -86,16 +86,6 @@ def measure(
         "enc ms": 1000 * encode_s / frames_n,
         "dec ms": 1000 * decode_s / frames_n,
     }
-
-
-def machine() -> str:
-    model = "unknown cpu"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
-from pipeline import machine
+from _children import machine
 
 from uplink_runtime.net import free_port
 

@@ -20,11 +20,12 @@ from dataclasses import asdict, dataclass
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 import socketio
 
-from capture_proc.sources import tone_samples
+from capture_proc.sources import TONE_HZ, ToneSource
 from uplink_frame import Frame
 
 RATE, FRAME_MS = 16000, 20
 SAMPLES = RATE * FRAME_MS // 1000
+TONE = ToneSource(TONE_HZ, RATE, 1, SAMPLES)
 
 
 @dataclass
@@ -41,7 +42,7 @@ class LoopResult:
 
 
 def frame(seq: int, stream: str, t_capture: float) -> Frame:
-    audio = tone_samples(seq, SAMPLES, RATE).tobytes()
+    audio = TONE.read(seq)
     return Frame(stream=stream, seq=seq, t_capture=t_capture, rate=RATE, channels=1, audio=audio)
 
 

@@ -33,8 +33,8 @@ import _requires  # noqa: F401  (one line, not a traceback, when something is mi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # testkit.fake_server
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _children import machine
 from naive_loop import FRAME_MS, run_loop
-from pipeline import machine
 
 from supervisor.ops.control import ControlError, request
 from testkit.fake_server import read_log

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
+from _children import machine, start_pipeline
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -40,14 +40,6 @@ def cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def machine() -> str:
-    model = next(
-        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
-        "unknown cpu",
-    )
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def receiver(work: Path, *flags: str) -> tuple[subprocess.Popen[str], str]:
@@ -66,25 +58,7 @@ def receiver(work: Path, *flags: str) -> tuple[subprocess.Popen[str], str]:
 def run(work: Path, seconds: float, *flags: str, scrape_port: int | None = None) -> dict[str, Any]:
     """One pipeline run: its report, the supervisor's CPU % and scrape times."""
     rep = work / f"r{time.monotonic_ns()}.json"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "supervisor",
-            "start",
-            "--duration",
-            str(seconds),
-            "--run-dir",
-            str(work / "run"),
-            "--recordings",
-            str(work / "rec"),
-            "--report",
-            str(rep),
-            *flags,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_pipeline(work, seconds, *flags, report=rep)
     time.sleep(3)  # interpreters started, link up
     cpu0, t0 = cpu_s(proc.pid), time.monotonic()
     scrapes: list[float] = []

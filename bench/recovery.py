@@ -4,7 +4,7 @@
 - SIGSTOP of the sender (a hang) -> replacement running, and -> its first acked frame
 - the supervisor's own CPU while it watches a healthy pipeline
 
-    python bench/recovery.py --kills 5
+    python bench/recovery.py --kills 5 [--before DIR]
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Any
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline import cpu_s, machine
+from _children import add_before, machine, start_pipeline
+from pipeline import cpu_s
 
 from supervisor.ops.control import ControlError, request
 
@@ -43,33 +44,17 @@ def sender_pid(run_dir: Path, not_pid: int | None = None, timeout: float = 30) -
     raise SystemExit("bench: no sender came up")
 
 
-def run_pipeline(work: Path, seconds: float, *extra: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "supervisor",
-            "start",
-            "--duration",
-            str(seconds),
-            "--run-dir",
-            str(work / "run"),
-            "--recordings",
-            str(work / "rec"),
-            "--report",
-            str(work / "report.json"),
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def run_pipeline(
+    work: Path, seconds: float, *extra: str, tree: Path | None = None
+) -> subprocess.Popen[bytes]:
+    return start_pipeline(work, seconds, *extra, tree=tree)
 
 
 def faults(
-    work: Path, kills: int, sig: int, hang_ms: int
+    work: Path, kills: int, sig: int, hang_ms: int, tree: Path | None = None
 ) -> tuple[list[float], list[dict[str, Any]]]:
     """Inject ``sig`` into the sender ``kills`` times; (seconds until replaced, restart records)."""
-    proc = run_pipeline(work, 8 + kills * 5, "--hang-timeout-ms", str(hang_ms))
+    proc = run_pipeline(work, 8 + kills * 5, "--hang-timeout-ms", str(hang_ms), tree=tree)
     run_dir, replaced, injected = work / "run", [], []
     pid = sender_pid(run_dir)
     for _ in range(kills):
@@ -111,12 +96,17 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--hang-ms", type=int, default=2000)
     parser.add_argument("--idle-seconds", type=float, default=20)
+    add_before(parser)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="au-rec-", dir="/tmp"))
-    kill_s = []
+    kill_s: list[float] = []
+    before_s: dict[Path, list[float]] = {tree: [] for tree in args.before}
     for i in range(args.kills):  # each in a fresh pipeline: the policy's first restart
         _, records = faults(tmp / f"k{i}", 1, signal.SIGKILL, args.hang_ms)
         kill_s += [r["to_first_ack_s"] for r in records]
+        for j, tree in enumerate(args.before):  # interleaved: all see the same machine load
+            _, records = faults(tmp / f"b{i}-{j}", 1, signal.SIGKILL, args.hang_ms, tree.resolve())
+            before_s[tree] += [r["to_first_ack_s"] for r in records]
     _, repeated = faults(tmp / "repeat", 4, signal.SIGKILL, args.hang_ms)
     hang_replaced, hung = faults(tmp / "hang", 1, signal.SIGSTOP, args.hang_ms)
     cpu = idle_cpu(tmp / "idle", args.idle_seconds)
@@ -126,6 +116,9 @@ def main() -> None:
         "SIGKILL sender -> first ack from replacement, median s", f"{statistics.median(kill_s):.3f}"
     )
     row("  each kill, in a fresh pipeline, s", " ".join(f"{s:.2f}" for s in kill_s))
+    for tree, times in before_s.items():
+        row(f"  the same on {tree.name}, median s", f"{statistics.median(times):.3f}")
+        row("    each kill there, s", " ".join(f"{s:.2f}" for s in times))
     row(
         "  4 kills 2 s apart (backoff doubles until 30 s healthy), s",
         " ".join(f"{r['to_first_ack_s']:.2f}" for r in repeated),

@@ -22,7 +22,7 @@ from pathlib import Path
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline import machine
+from _children import machine
 from recovery import run_pipeline
 
 from supervisor.ops.control import ControlError, request

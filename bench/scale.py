@@ -29,8 +29,9 @@ from typing import Any
 import _requires  # noqa: F401  (one line, not a traceback, when something is missing)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _children import machine
 from naive_loop import run_loop
-from pipeline import cpu_s, machine
+from pipeline import cpu_s
 
 from supervisor.ops.control import ControlError, request
 

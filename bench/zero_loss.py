@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # testkit
-from pipeline import machine
+from _children import machine
 
 from uplink_runtime.net import free_port
 

@@ -8,11 +8,11 @@ device itself and numbers its frames (``Captured.index``) by real time.
 from __future__ import annotations
 
 import math
+import sys
 import wave
+from array import array
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
 
 from uplink_runtime.safefile import open_regular
 
@@ -67,42 +67,42 @@ class DeviceSource(Protocol):
     def close(self) -> None: ...
 
 
-def tone_samples(seq: int, samples: int, rate: int, hz: int = TONE_HZ) -> np.ndarray[Any, Any]:
-    """The deterministic test tone: sample n is round(A*sin(2*pi*hz*n/rate)), A at -6 dBFS.
+def tone_period(rate: int, hz: int = TONE_HZ) -> array[int]:
+    """One exact period of the test tone: sample n is round(A*sin(2*pi*hz*n/rate)), A at -6 dBFS.
 
-    n is reduced modulo the tone's exact period so the result does not drift
-    after hours of float error.
+    The same float operations in the same order as numpy would do them, so the
+    samples are bit-for-bit those of ``np.round(A * np.sin(...))``; a frame is
+    then a slice, so hours of float error never accumulate. Standard library
+    only: a sine table is no reason to load numpy (11 MB) into a child.
     """
     period = rate // math.gcd(hz, rate)
-    n = (np.arange(samples, dtype=np.int64) + seq * samples) % period
     amplitude = 32767 * 10 ** (TONE_DBFS / 20)
-    return np.round(amplitude * np.sin(2 * np.pi * hz * n / rate)).astype("<i2")
+    step = 2 * math.pi * hz  # numpy's order: (2 * pi * hz * n) / rate
+    return array("h", (round(amplitude * math.sin(step * n / rate)) for n in range(period)))
 
 
 class ToneSource:
-    """The tone repeats every few frames (5 for 440 Hz at 16 kHz, 20 ms): those are cached."""
-
-    _MAX_CACHED_FRAMES = 1000
+    """Frame ``seq`` is a slice of one period of the tone, repeated for each channel."""
 
     def __init__(self, hz: int, rate: int, channels: int, samples: int) -> None:
         if not 1 <= hz < rate // 2:
             raise SourceError(f"tone frequency {hz} Hz must be between 1 and {rate // 2 - 1}")
         self.hz, self.rate, self.channels, self.samples = hz, rate, channels, samples
-        period = rate // math.gcd(hz, rate)
-        self.cycle = period // math.gcd(period, samples)
-        self._cache: dict[int, bytes] = {}
+        mono = tone_period(rate, hz)
+        self.period = len(mono)
+        interleaved = array("h", (s for s in mono for _ in range(channels)))
+        if sys.byteorder == "big":
+            interleaved.byteswap()
+        self._pcm = interleaved.tobytes()  # s16le
 
     def read(self, seq: int) -> bytes:
-        if self.cycle > self._MAX_CACHED_FRAMES:
-            return self._make(seq)
-        key = seq % self.cycle
-        if key not in self._cache:
-            self._cache[key] = self._make(key)
-        return self._cache[key]
-
-    def _make(self, seq: int) -> bytes:
-        mono = tone_samples(seq, self.samples, self.rate, self.hz)
-        return np.repeat(mono, self.channels).tobytes()
+        width = 2 * self.channels
+        start = (seq * self.samples) % self.period * width
+        end = start + self.samples * width
+        pcm = self._pcm
+        if end > len(pcm):  # the frame wraps around the period (or spans several)
+            pcm = pcm * math.ceil(end / len(pcm))
+        return pcm[start:end]
 
     def close(self) -> None:
         pass

@@ -22,7 +22,6 @@ from receiver.events import EventServer
 from receiver.guard import Guard, Rejected
 from receiver.hardened import attachment_limits
 from receiver.limits import ACCEPT_BACKLOG
-from receiver.redis_sink import RedisSink
 from receiver.sink import SinkLimits
 from receiver.sinks import Sink, SinkDown, WavSink, parse_sink
 from receiver.tls import server_context
@@ -186,6 +185,13 @@ def make_sink(config: ReceiverConfig, out_dir: Path) -> Sink:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     if where.kind == "redis":
+        try:  # an optional extra: a receiver writing WAV files neither needs nor loads it
+            from receiver.redis_sink import RedisSink
+        except ImportError as exc:
+            raise ConfigError(
+                f"--sink {where.kind}: {exc.name} is not installed: "
+                "pip install 'audio-uplink[redis]'"
+            ) from None
         try:
             return RedisSink(where.target, c.retain_s, c.max_streams, c.idle_stream_s)
         except ValueError as exc:  # redis-py's word on a URL it cannot parse

@@ -15,7 +15,6 @@ a burst of acks does not count as a slow server).
 
 from __future__ import annotations
 
-import statistics
 from collections import deque
 
 _BASE_PERIOD_S = 10.0  # the base is the minimum over the last 10-20 s
@@ -77,4 +76,6 @@ class DelayWindow:
     @property
     def service_s(self) -> float | None:
         """Seconds the server takes per frame when it is busy (None until measured)."""
-        return statistics.median_low(self._gaps) if self._gaps else None
+        if not self._gaps:
+            return None
+        return sorted(self._gaps)[(len(self._gaps) - 1) // 2]  # statistics.median_low

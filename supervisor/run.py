@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zmq
 
@@ -21,7 +21,6 @@ from supervisor.intake import BadRequest, Intake
 from supervisor.ops import report
 from supervisor.ops.devices import check_mic
 from supervisor.ops.liveview import LiveView
-from supervisor.ops.metrics import Metrics
 from supervisor.ops.stats import Stats
 from supervisor.ops.status import row
 from supervisor.outcome import EXIT_UNDELIVERED, LinkWatch
@@ -38,6 +37,9 @@ from uplink_runtime.errors import ConfigError
 from uplink_runtime.roles import Role
 from uplink_runtime.safefile import write_atomic
 
+if TYPE_CHECKING:
+    from supervisor.ops.metrics import Metrics
+
 logger = logging.getLogger(__name__)
 _TICK_MS = 100
 _READY_TIMEOUT_S = 10.0
@@ -50,7 +52,11 @@ class Supervisor:
     def __init__(self, options: Options, run_dir: RunDir, ctx: zmq.Context[Any]) -> None:
         self.options = options
         self.run_dir = run_dir
-        self.metrics = Metrics(options.metrics) if options.metrics else None
+        self.metrics: Metrics | None = None
+        if options.metrics:  # prometheus_client (and http, ssl with it) only when asked for
+            from supervisor.ops.metrics import Metrics
+
+            self.metrics = Metrics(options.metrics)
         self.stats = Stats()
         self.intake = Intake(self.stats)
         self.retired = Retired()
@@ -123,7 +129,7 @@ class Supervisor:
         self.channels.poll(timeout_ms, self._on_heartbeat, self._on_request)
 
     def _tick(self) -> None:
-        self._pump(_TICK_MS)
+        self._pump(self._tick_ms())
         now = time.monotonic()
         for child in list(self.children):
             if self.retired.due(child, now):
@@ -138,9 +144,18 @@ class Supervisor:
             if child.restart_at is not None and now >= child.restart_at:
                 self._restart(child)
         self._write_status()
-        self.live.update(self.status(), now)
+        if self.live.due(now):  # a status table costs a row per child: only when shown
+            self.live.update(self.status(), now)
         if self.metrics:
             self.metrics.refresh(self.stats, self.children, now - self.t0)
+
+    def _tick_ms(self) -> int:
+        """Up to a tick, but no later than the next restart is due: a restart waits for its
+        backoff, not for the tick after it."""
+        due = [c.restart_at for c in self.children if c.restart_at is not None]
+        if not due:
+            return _TICK_MS
+        return max(0, min(_TICK_MS, math.ceil((min(due) - time.monotonic()) * 1000)))
 
     def _watch(self, child: Child, now: float) -> None:
         if not child.alive or child.kill_at is not None or child.removed or self.stop_reason:

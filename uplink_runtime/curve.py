@@ -12,13 +12,17 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zmq
-import zmq.auth
-from zmq.auth.thread import ThreadAuthenticator
 
 from uplink_runtime.errors import ConfigError
+
+if TYPE_CHECKING:
+    from zmq.auth.thread import ThreadAuthenticator
+
+# zmq.auth (and its thread, which loads asyncio) is imported only where keys are used:
+# every child imports this module, few use CURVE.
 
 logger = logging.getLogger(__name__)
 SERVER, CLIENT = "capture", "sender"
@@ -27,11 +31,13 @@ CLIENTS_DIR = "senders"  # public keys of the senders the capture admits
 
 def make_keys(directory: str) -> list[Path]:
     """capture.key(_secret), sender.key(_secret), and senders/sender.key; mode 0700/0600."""
+    from zmq.auth import create_certificates
+
     root = Path(directory)
     _fresh_directory(root)
     made = []
     for name in (SERVER, CLIENT):
-        public, secret = zmq.auth.create_certificates(str(root), name)
+        public, secret = create_certificates(str(root), name)
         os.chmod(secret, 0o600)
         made += [Path(public), Path(secret)]
     clients = root / CLIENTS_DIR
@@ -66,6 +72,8 @@ def missing_files(directory: str) -> list[str]:
 
 def serve(ctx: zmq.Context[Any], sock: zmq.Socket[Any], directory: str) -> ThreadAuthenticator:
     """Make ``sock`` a CURVE server admitting only known senders; stop() the result at exit."""
+    from zmq.auth.thread import ThreadAuthenticator
+
     auth = ThreadAuthenticator(ctx)
     auth.start()
     auth.configure_curve(domain="*", location=str(Path(directory) / CLIENTS_DIR))
@@ -76,7 +84,9 @@ def serve(ctx: zmq.Context[Any], sock: zmq.Socket[Any], directory: str) -> Threa
 
 def serve_also(sock: zmq.Socket[Any], directory: str) -> None:
     """Another CURVE server socket on a context whose authenticator ``serve`` started."""
-    public, secret = zmq.auth.load_certificate(str(Path(directory) / f"{SERVER}.key_secret"))
+    from zmq.auth import load_certificate
+
+    public, secret = load_certificate(str(Path(directory) / f"{SERVER}.key_secret"))
     sock.curve_secretkey = secret
     sock.curve_publickey = public
     sock.curve_server = True
@@ -84,8 +94,10 @@ def serve_also(sock: zmq.Socket[Any], directory: str) -> None:
 
 def connect_as_client(sock: zmq.Socket[Any], directory: str) -> None:
     """Before connect: authenticate as a sender and insist on the capture's key."""
-    public, secret = zmq.auth.load_certificate(str(Path(directory) / f"{CLIENT}.key_secret"))
-    server_public, _ = zmq.auth.load_certificate(str(Path(directory) / f"{SERVER}.key"))
+    from zmq.auth import load_certificate
+
+    public, secret = load_certificate(str(Path(directory) / f"{CLIENT}.key_secret"))
+    server_public, _ = load_certificate(str(Path(directory) / f"{SERVER}.key"))
     sock.curve_secretkey = secret
     sock.curve_publickey = public
     sock.curve_serverkey = server_public

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 from pathlib import Path
 from typing import BinaryIO
@@ -25,7 +24,8 @@ class NotRegularFile(OSError):
 def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data``; readers see the old file or the new one, whole."""
     target = Path(path)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    # os.urandom, not secrets: secrets loads hashlib and with it 5 MB of OpenSSL into every child
+    tmp = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(tmp, flags, mode)
     try:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from typing import Any
-
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from typing import TYPE_CHECKING, Any
 
 from supervisor.ops.stats import ProcessStats, Stats
 from supervisor.process import Child
 from uplink_runtime.levels import LEVEL_KINDS, Alarm, alarm_counter, level_seconds
 from uplink_runtime.roles import Role
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
 
 
 def current(info: dict[str, Any]) -> dict[str, Any] | None:
@@ -75,6 +76,9 @@ def summary_lines(levels: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def metrics(stats: Stats, children: Iterable[Child]) -> Iterator[Metric]:
+    # only with --metrics: the report imports this module, and every supervisor writes one
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
     level = GaugeMetricFamily(
         "audio_uplink_level_dbfs",
         "The last whole second's level, dBFS (kind rms or peak; -120 is digital silence)",

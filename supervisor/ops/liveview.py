@@ -49,8 +49,11 @@ class LiveView:
         if self.tty and sys.stderr.isatty():
             self._route_stderr()
 
+    def due(self, now: float) -> bool:
+        return now >= self.next_at
+
     def update(self, status: dict[str, Any], now: float) -> None:
-        if now < self.next_at:
+        if not self.due(now):
             return
         self.next_at = now + self.interval_s
         if not self.tty:
