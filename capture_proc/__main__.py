@@ -1,3 +1,5 @@
+"""`python -m capture_proc --config FILE`: how the supervisor starts a capture process."""
+
 import argparse
 
 from capture_proc.run import main

@@ -1,3 +1,5 @@
+"""`python -m receiver`: the reference receiver on its own (flags), or `consume` from Redis."""
+
 import argparse
 import dataclasses
 import sys

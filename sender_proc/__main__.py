@@ -1,3 +1,5 @@
+"""`python -m sender_proc --config FILE`: how the supervisor starts a sender process."""
+
 import argparse
 import sys
 
