@@ -44,7 +44,8 @@ class Child:
     module: str
     run_dir: Path
     make_config: Callable[[Child], Any]
-    backoff: Backoff = field(default_factory=Backoff)
+    # the first restart at once; then 0.1 s doubling (uplink_runtime/backoff.py)
+    backoff: Backoff = field(default_factory=lambda: Backoff(first_s=0.0))
     intensity: Intensity = field(default_factory=Intensity)
     proc: subprocess.Popen[bytes] | None = None
     health: Health = field(default_factory=Health)

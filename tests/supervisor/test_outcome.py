@@ -65,13 +65,15 @@ def heartbeat(sup: Supervisor, name: str, counters: dict[str, int]) -> None:
     )
 
 
-def test_a_crash_is_restarted_after_a_backoff(supervisor: Supervisor) -> None:
+def test_a_crash_is_restarted_at_once_then_after_a_backoff(supervisor: Supervisor) -> None:
     sender = child(supervisor, "sender-1")
     supervisor._on_exit(sender, -9, now=1.0)
     assert supervisor.exit_code == 0 and supervisor.stop_reason is None
-    assert sender.restart_at is not None and 1.0 < sender.restart_at <= 1.0 + 0.12
+    assert sender.restart_at == 1.0  # the first time: at once
     [record] = list(supervisor.records)
     assert record["process"] == "sender-1" and record["reason"] == "killed by SIGKILL"
+    supervisor._on_exit(sender, -9, now=2.0)
+    assert sender.restart_at is not None and 2.0 < sender.restart_at <= 2.0 + 0.12
 
 
 def test_more_crashes_than_the_limit_give_up_with_exit_1(

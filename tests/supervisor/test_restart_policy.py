@@ -80,6 +80,21 @@ def test_siblings_do_not_retry_in_lockstep() -> None:
     assert all(0.08 <= d <= 0.12 for d in firsts)
 
 
+def test_the_first_retry_of_a_series_waits_first_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(random, "uniform", lambda lo, hi: 1.0)
+    backoff = Backoff(initial_s=0.1, cap_s=10.0, healthy_after_s=30.0, first_s=0.0)
+    assert [backoff.delay(ran_for_s=1.0) for _ in range(4)] == pytest.approx([0, 0.1, 0.2, 0.4])
+    assert backoff.delay(ran_for_s=30.0) == 0.0  # healthy: a new series
+    assert backoff.delay(ran_for_s=1.0) == pytest.approx(0.1)
+
+
+def test_a_child_is_restarted_at_once_the_first_time(tmp_path: Path) -> None:
+    child = Child("sender-1", "sender", "sender_proc", tmp_path, make_config=lambda c: {})
+    child.started_at = 100.0
+    assert child.schedule_restart(now=102.0) == 0.0
+    assert 0.08 <= child.schedule_restart(now=102.0) <= 0.12  # failing again: backs off
+
+
 def test_a_child_backs_off_by_how_long_it_ran(tmp_path: Path) -> None:
     child = Child("sender-1", Role.SENDER, "sender_proc", tmp_path, make_config=lambda c: {})
     child.backoff = Backoff(initial_s=1.0, cap_s=8.0, healthy_after_s=30.0)
