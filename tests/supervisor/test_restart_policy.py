@@ -89,7 +89,7 @@ def test_the_first_retry_of_a_series_waits_first_s(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_child_is_restarted_at_once_the_first_time(tmp_path: Path) -> None:
-    child = Child("sender-1", "sender", "sender_proc", tmp_path, make_config=lambda c: {})
+    child = Child("sender-1", Role.SENDER, "sender_proc", tmp_path, make_config=lambda c: {})
     child.started_at = 100.0
     assert child.schedule_restart(now=102.0) == 0.0
     assert 0.08 <= child.schedule_restart(now=102.0) <= 0.12  # failing again: backs off
