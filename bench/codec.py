@@ -27,6 +27,7 @@ from capture_proc.encoding import FrameMaker
 from uplink_frame import Frame, encode
 from uplink_frame.codec import decoder_for
 from uplink_runtime.child import ChildSpec
+from uplink_runtime.roles import Role
 
 AMPLITUDE = 32767 * 10 ** (-6 / 20)
 
@@ -59,7 +60,7 @@ Signal = Callable[[int, int], np.ndarray]
 def measure(
     rate: int, codec: str, bitrate: int, signal: Signal, args: argparse.Namespace
 ) -> dict[str, float]:
-    spec = ChildSpec("bench", "capture", "ipc:///dev/null", os.getpid())
+    spec = ChildSpec("bench", Role.CAPTURE, "ipc:///dev/null", os.getpid())
     config = CaptureConfig(
         spec, "main", "bench", "ipc:///dev/null", rate, frame_ms=args.frame_ms,
         codec=codec, bitrate=bitrate,

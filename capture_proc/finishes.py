@@ -10,6 +10,7 @@ from typing import Any
 import zmq
 
 from capture_proc.retention import Retention
+from uplink_frame.counters import CaptureCounter
 from uplink_frame.finish import BEAT_S, LEASE_S, MAX_BYTES, FinishError, Report, decode
 from uplink_runtime import curve
 
@@ -34,7 +35,9 @@ class Finishes:
         self.sock.bind(endpoint)
         self.heard: dict[bytes, float] = {}  # sender -> monotonic time of its last report
         self.silent: dict[bytes, float] = {}  # senders past their lease -> since when
-        self.counters = {"bad_finish": 0, "senders_gone": 0}
+        self.counters: dict[str, int] = dict.fromkeys(
+            (CaptureCounter.BAD_FINISH, CaptureCounter.SENDERS_GONE), 0
+        )
         self._logged_at = 0.0
         self._swept_at = 0.0
 
@@ -88,13 +91,13 @@ class Finishes:
             self.retention.gone(b"", older_than=now - LEASE_S)
 
     def _give_back(self, owner: bytes, why: str, older_than: float = math.inf) -> None:
-        self.counters["senders_gone"] += 1
+        self.counters[CaptureCounter.SENDERS_GONE] += 1
         n = self.retention.gone(owner, older_than)
         name = owner.decode(errors="replace")
         logger.info("capture: sender %s %s, %d frames to push again", name, why, n)
 
     def _bad(self, exc: FinishError) -> None:
-        self.counters["bad_finish"] += 1
+        self.counters[CaptureCounter.BAD_FINISH] += 1
         now = time.monotonic()
         if now - self._logged_at >= _LOG_EVERY_S:
             self._logged_at = now

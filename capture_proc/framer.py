@@ -11,16 +11,25 @@ import threading
 import time
 
 from capture_proc.sources import Captured
+from uplink_frame.counters import CaptureCounter
 
 QUEUE_S = 1.0  # audio the capture loop may fall behind by before frames are dropped
 _PA_CONTINUE = 0  # pyaudio.paContinue
 _PA_INPUT_OVERFLOW = 2  # pyaudio.paInputOverflow
 
 
+_DEVICE_COUNTERS = (
+    CaptureCounter.DEVICE_REOPEN,
+    CaptureCounter.GAP_FRAMES,
+    CaptureCounter.GAP_MS,
+    CaptureCounter.OVERFLOW,
+)
+
+
 class Framer:
     def __init__(self, frame_s: float) -> None:
         self.frame_s = frame_s
-        self.counters = dict.fromkeys(("device_reopen", "gap_frames", "gap_ms", "overflow"), 0)
+        self.counters: dict[str, int] = dict.fromkeys(_DEVICE_COUNTERS, 0)
         self.last_arrival: float | None = None  # monotonic time of the newest frame
         self._queue: queue.Queue[Captured] = queue.Queue(max(1, round(QUEUE_S / frame_s)))
         self._next_index = 0
@@ -34,7 +43,7 @@ class Framer:
         """PortAudio's stream callback."""
         now = time.monotonic()
         if status & _PA_INPUT_OVERFLOW:
-            self.counters["overflow"] += 1
+            self.counters[CaptureCounter.OVERFLOW] += 1
         if data is not None:
             self._count_gap(now)
             frame = Captured(self._next_index, time.time() - self.frame_s, data)
@@ -55,8 +64,8 @@ class Framer:
         away_s = now - self.last_arrival - self.frame_s
         gap = max(0, round(away_s / self.frame_s))
         self._next_index += gap
-        self.counters["gap_frames"] += gap
-        self.counters["gap_ms"] += max(0, round(away_s * 1000))
+        self.counters[CaptureCounter.GAP_FRAMES] += gap
+        self.counters[CaptureCounter.GAP_MS] += max(0, round(away_s * 1000))
 
     def resume(self) -> None:
         """The device was closed: the next frame comes from a new stream."""

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from uplink_frame.counters import CaptureCounter
+
 
 @dataclass(frozen=True, slots=True)
 class Audio:
@@ -43,7 +45,7 @@ class Gate:
         self.preroll, self.hangover, self.max_run = preroll, hangover, max(1, max_run)
         self.held: deque[Audio] = deque()
         self.run: Silence | None = None
-        self.counters = {"suppressed": 0}
+        self.counters: dict[str, int] = {CaptureCounter.SUPPRESSED: 0}
         self._hang = 0  # frames of hangover still to send as audio
 
     def push(self, frame: Audio, voiced: bool) -> list[Out]:
@@ -77,7 +79,7 @@ class Gate:
         if self.run is None:
             self.run = Silence(frame.seq, 0, frame.t_capture)
         self.run.frames += 1
-        self.counters["suppressed"] += 1
+        self.counters[CaptureCounter.SUPPRESSED] += 1
         if self.run.frames >= self.max_run:
             out += self._close_run()
         return out

@@ -19,6 +19,7 @@ from capture_proc.convert import AudioFormat
 from capture_proc.framer import Framer
 from capture_proc.mic import Device, choose_format, find_device, new_pyaudio, open_stream
 from capture_proc.sources import Captured, SourceError
+from uplink_frame.counters import CaptureCounter
 from uplink_runtime.backoff import Backoff
 
 logger = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ class _DeviceThread(threading.Thread):
 
     def _on_opened(self, device: Device) -> None:
         if self.first_open.is_set():
-            self.framer.counters["device_reopen"] += 1
+            self.framer.counters[CaptureCounter.DEVICE_REOPEN] += 1
             logger.info("capture %d: device %s is back, capturing again", os.getpid(), device)
         else:
             logger.info("capture %d: capturing from input device %s", os.getpid(), device)

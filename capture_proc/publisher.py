@@ -14,6 +14,7 @@ from capture_proc.finishes import Finishes
 from capture_proc.levels import LevelMeter
 from capture_proc.retention import Retention
 from uplink_frame import Frame, encode
+from uplink_frame.counters import CaptureCounter
 from uplink_frame.finish import LEASE_S, finish_endpoint
 from uplink_runtime import curve
 from uplink_runtime.child import Heartbeat, StopFlag
@@ -27,7 +28,13 @@ class Publisher:
     def __init__(self, ctx: zmq.Context[Any], config: CaptureConfig, meter: LevelMeter) -> None:
         self.meter = meter  # its levels and alarms ride in every heartbeat
         self.stream = config.stream
-        self.counters = {"captured": 0, "sent": 0, "dropped.hwm": 0, "dropped.queue": 0}
+        kinds = (
+            CaptureCounter.CAPTURED,
+            CaptureCounter.SENT,
+            CaptureCounter.HWM,
+            CaptureCounter.QUEUE,
+        )
+        self.counters: dict[str, int] = dict.fromkeys(kinds, 0)
         self.also: list[Mapping[str, int]] = []  # more counters for the heartbeat
         held_ms = config.budget_ms + config.hwm_ms + _MARGIN_MS
         self.retention = Retention(math.ceil(held_ms / config.frame_ms), config.budget_ms / 1000)
@@ -75,7 +82,7 @@ class Publisher:
         return bool(self._sock.poll(0, zmq.POLLOUT))
 
     def publish(self, frame: Frame) -> None:
-        self.counters["captured"] += frame.frames  # a silence run counts as its frames
+        self.counters[CaptureCounter.CAPTURED] += frame.frames  # a silence run counts as its frames
         self.retention.add(frame.seq, encode(frame), frame.t_ready, frame.frames)
         self.flush()
 
@@ -86,7 +93,7 @@ class Publisher:
                 self._sock.send(item[1], zmq.NOBLOCK)
             except zmq.Again:
                 return
-            self.counters["sent"] += self.retention.pushed(item[0], time.monotonic())
+            self.counters[CaptureCounter.SENT] += self.retention.pushed(item[0], time.monotonic())
 
     def drain(self, timeout_s: float, heartbeat: Heartbeat, info: Mapping[str, Any]) -> None:
         """A stop: keep pushing until every frame has a fate, or ``timeout_s`` ran out.
@@ -106,9 +113,9 @@ class Publisher:
             self.serve(0.05)
             self.beat(heartbeat, info)
 
-    def count_dropped(self, key: str, frames: int) -> None:
+    def count_dropped(self, key: CaptureCounter, frames: int) -> None:
         """Frames captured but dropped before they reached the socket."""
-        self.counters["captured"] += frames
+        self.counters[CaptureCounter.CAPTURED] += frames
         self.counters[key] = self.counters.get(key, 0) + frames
 
     def beat(
@@ -125,7 +132,7 @@ class Publisher:
             for more in self.also:
                 counters.update(more)
             if final:
-                counters["shutdown"] = self.retention.unfinished
+                counters[CaptureCounter.SHUTDOWN] = self.retention.unfinished
             info = {**info, **self.meter.info(), "stream": self.stream}
             info["unfinished"] = self.retention.unfinished
             heartbeat.send({**counters, **(extra or {})}, info=info, final=final)

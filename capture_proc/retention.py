@@ -33,6 +33,7 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from uplink_frame.counters import FINISHED, CaptureCounter
 from uplink_frame.finish import Fate
 
 
@@ -61,9 +62,8 @@ class Retention:
         self.budget_s = budget_s
         self.ring: OrderedDict[int, Held] = OrderedDict()  # seq order: capture makes them so
         self.queue: list[int] = []  # seqs to push, sorted: the oldest goes first
-        self.counters = {"retransmitted": 0, "stale": 0, "evicted": 0}
-        for fate in Fate:
-            self.counters[f"fin.{fate.counter}"] = 0
+        counted = (CaptureCounter.RETRANSMITTED, CaptureCounter.STALE, CaptureCounter.EVICTED)
+        self.counters: dict[str, int] = dict.fromkeys((*counted, *FINISHED.values()), 0)
 
     def add(self, seq: int, raw: bytes, t_ready: float, frames: int = 1) -> None:
         self.ring[seq] = Held(raw, t_ready, frames=frames)
@@ -71,7 +71,7 @@ class Retention:
         while len(self.ring) > self.capacity:
             old_seq, old = self.ring.popitem(last=False)
             if old.state is not State.FINISHED:
-                self.counters["evicted"] += old.frames
+                self.counters[CaptureCounter.EVICTED] += old.frames
             self._unqueue(old_seq)
 
     def next_push(self, now: float) -> tuple[int, bytes] | None:
@@ -80,7 +80,7 @@ class Retention:
             held = self.ring[self.queue[0]]
             if now - held.t_ready <= self.budget_s:
                 return self.queue[0], held.raw
-            self.counters["stale"] += held.frames
+            self.counters[CaptureCounter.STALE] += held.frames
             self._finish(self.queue.pop(0), None)
         return None
 
@@ -92,7 +92,7 @@ class Retention:
         held.state, held.owner, held.pushed_at = State.PUSHED, None, mono
         held.pushes += 1
         if held.pushes > 1:
-            self.counters["retransmitted"] += held.frames
+            self.counters[CaptureCounter.RETRANSMITTED] += held.frames
         return held.frames
 
     def took(self, owner: bytes, lo: int, hi: int) -> None:
@@ -147,12 +147,12 @@ class Retention:
         held = self.ring[seq]
         held.state, held.owner, held.fate, held.raw = State.FINISHED, None, fate, b""
         if fate is not None:
-            self.counters[f"fin.{fate.counter}"] += held.frames
+            self.counters[FINISHED[fate]] += held.frames
 
     def _recount(self, held: Held, fate: Fate) -> None:
         assert held.fate is not None
-        self.counters[f"fin.{held.fate.counter}"] -= held.frames
-        self.counters[f"fin.{fate.counter}"] += held.frames
+        self.counters[FINISHED[held.fate]] -= held.frames
+        self.counters[FINISHED[fate]] += held.frames
         held.fate = fate
 
     def _unqueue(self, seq: int) -> None:

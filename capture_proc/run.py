@@ -20,6 +20,7 @@ from capture_proc.publisher import Publisher
 from capture_proc.sources import DeviceSource, PipeInput, Source, SourceError, open_source
 from capture_proc.vad import Suppressor, VadUnavailable
 from uplink_frame.codec import CodecUnavailable
+from uplink_frame.counters import CaptureCounter
 from uplink_runtime.child import (
     EXIT_CONFIG,
     EXIT_CRASH,
@@ -113,7 +114,7 @@ class _Loop:
         flow = getattr(source, "flow_controlled", False)
         while not self.stop.requested:
             got = None if flow and not self._room(wait_s) else source.next_frame(wait_s)
-            self.publisher.count_dropped("dropped.queue", source.take_dropped())
+            self.publisher.count_dropped(CaptureCounter.QUEUE, source.take_dropped())
             if got is not None:
                 self._publish(self.config.seq_start + got.index, got.t_capture, got.audio)
             self.publisher.serve(0)
@@ -151,7 +152,7 @@ class _Loop:
             self._emit(self.suppressor.flush())
 
     def _emit(self, out: list[Out]) -> None:
-        first = self.publisher.counters["captured"] == 0
+        first = self.publisher.counters[CaptureCounter.CAPTURED] == 0
         for item in out:
             if isinstance(item, Audio):
                 frame = self.maker.make(item.seq, item.t_capture, item.pcm)

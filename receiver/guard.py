@@ -17,6 +17,7 @@ from typing import Any
 
 from uplink_frame import Frame, FrameError, from_dict
 from uplink_frame.batch import from_batch, is_batch
+from uplink_frame.counters import REJECTED
 from uplink_frame.format import CODECS
 from uplink_frame.ratelog import RateLog
 from uplink_runtime.auth import token_matches
@@ -104,6 +105,6 @@ class Guard:
             self.counts["disconnects_abnormal"] += 1
 
     def _count(self, reason: str, detail: str) -> None:
-        self.counts[f"rejected_{reason}"] += 1
+        self.counts[f"{REJECTED}{reason}"] += 1
         # the 1st, then at most one per 100 and per second (uplink_frame/ratelog.py)
         self._rate.hit(reason, "receiver %d: rejected (%s): %s", os.getpid(), reason, detail)

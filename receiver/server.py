@@ -27,6 +27,7 @@ from receiver.sinks import Sink, SinkDown, WavSink, parse_sink
 from receiver.tls import server_context
 from receiver.wire import cap_connections, guard_accept_errors
 from uplink_frame import FrameError
+from uplink_frame.counters import STREAM_COUNTS, ReceiverCounter
 from uplink_runtime.auth import load_token
 from uplink_runtime.child import (
     EXIT_CONFIG,
@@ -41,8 +42,6 @@ from uplink_runtime.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 _FLUSH_S = 0.05
-_CODEC_KEYS = ("audio_bytes", "concealed", "decode_errors")  # sink.py, uplink_frame/codec.py
-_STREAM_KEYS = ("missing", "duplicates", "out_of_order", "gap_filled", "segments", *_CODEC_KEYS)
 
 
 class Receiver:
@@ -51,7 +50,13 @@ class Receiver:
         self.out_dir = Path(config.out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.sink = make_sink(config, self.out_dir)
-        self.counters = {"frames": 0, "bad_frame": 0, "clients": 0, "refused_sink_down": 0}
+        own = (
+            ReceiverCounter.FRAMES,
+            ReceiverCounter.BAD_FRAME,
+            ReceiverCounter.CLIENTS,
+            ReceiverCounter.REFUSED_SINK_DOWN,
+        )
+        self.counters: dict[str, int] = dict.fromkeys(own, 0)
         self._closing: set[asyncio.Task[None]] = set()
         token = load_token(config.auth_token_file) if config.require_auth else None
         if config.require_auth and token is None:
@@ -77,9 +82,9 @@ class Receiver:
         if not self.guard.admit(sid, auth):
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
         if not await self.sink.healthy():  # the sender retries; Redis may be back by then
-            self.counters["refused_sink_down"] += 1
+            self.counters[ReceiverCounter.REFUSED_SINK_DOWN] += 1
             raise socketio.exceptions.ConnectionRefusedError("sink unavailable")
-        self.counters["clients"] += 1
+        self.counters[ReceiverCounter.CLIENTS] += 1
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.guard.disconnected(reason)
@@ -89,14 +94,16 @@ class Receiver:
             frames = self.guard.frames(data)
             await self.sink.write(frames)  # stored when write returns: only then the ack
         except (Rejected, FrameError) as exc:
-            self.counters["bad_frame"] += 1
+            self.counters[ReceiverCounter.BAD_FRAME] += 1
             return {"ok": False, "error": str(exc)[:200]}
         except SinkDown:
             # no ack: the connection closes, so the sender puts these frames back at
             # the front of its queue at once and sends them again when it is let in
             self._disconnect(sid)
             return self.sio.not_handled
-        self.counters["frames"] += sum(f.frames for f in frames)  # a silence run: its seqs
+        self.counters[ReceiverCounter.FRAMES] += sum(
+            f.frames for f in frames
+        )  # a silence run: its seqs
         return {"ok": True}
 
     def _disconnect(self, sid: str) -> None:
@@ -199,14 +206,7 @@ def make_sink(config: ReceiverConfig, out_dir: Path) -> Sink:
 def _flat(stats: dict[str, Any]) -> dict[str, int]:
     totals = {k: v for k, v in stats.items() if isinstance(v, int)}
     for counts in stats["streams"].values():
-        for key in (
-            "missing",
-            "duplicates",
-            "out_of_order",
-            "gap_filled",
-            "segments",
-            *_CODEC_KEYS,
-        ):
+        for key in STREAM_COUNTS:
             totals[key] = totals.get(key, 0) + counts.get(key, 0)
     return totals
 

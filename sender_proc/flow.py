@@ -33,34 +33,12 @@ from dataclasses import dataclass
 from sender_proc.pending import Pending
 from sender_proc.window import DelayWindow
 from uplink_frame import Frame
+from uplink_frame.counters import SENDER_FATES, SenderCounter
 from uplink_frame.finish import Fate
 from uplink_runtime.histogram import Histogram
 
-COUNTERS = (
-    "received",
-    "sent",
-    "acked",
-    "written",
-    "bad_frame",
-    "rejected",
-    "dropped.stale",
-    "dropped.disconnected",
-    "dropped.backlog",
-    "ack_timeout",
-    "lost_in_flight",
-    "dropped.shutdown",
-    "stalls",
-    "retransmitted",
-)
-FATES = {
-    "acked": Fate.ACKED,
-    "written": Fate.WRITTEN,
-    "rejected": Fate.REJECTED,
-    "dropped.stale": Fate.STALE,
-    "dropped.disconnected": Fate.DISCONNECTED,
-    "dropped.backlog": Fate.BACKLOG,
-    "ack_timeout": Fate.ACK_TIMEOUT,
-}
+COUNTERS = tuple(SenderCounter)
+FATES = SENDER_FATES
 
 
 def seqs(frames: list[Frame]) -> int:
@@ -95,7 +73,7 @@ class FlowControl:
         self.window = DelayWindow(limits.window, limits.target_s)
         self.pending = Pending(limits.queue_frames, limits.buffer_frames)
         self.inflight: dict[int, InFlight] = {}  # ack id -> frames, oldest first
-        self.counters = dict.fromkeys(COUNTERS, 0)
+        self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.latency = Histogram()
         self.connected = False
         self.stalled_since: float | None = None
@@ -103,10 +81,10 @@ class FlowControl:
         self.settled: list[tuple[Frame, Fate]] = []  # drained by the shell every report
         self._resend: set[tuple[str, int]] = set()  # requeued after a drop: a resend counts
 
-    def count(self, reason: str, n: int = 1) -> None:
+    def count(self, reason: SenderCounter, n: int = 1) -> None:
         self.counters[reason] += n
 
-    def settle(self, reason: str, frames: list[Frame]) -> None:
+    def settle(self, reason: SenderCounter, frames: list[Frame]) -> None:
         """Count frames that left for good and note their fate for capture."""
         self.counters[reason] += seqs(frames)
         fate = FATES[reason]
@@ -117,7 +95,7 @@ class FlowControl:
         return self.connected and self.stalled_since is None
 
     def offer(self, frame: Frame) -> None:
-        self.counters["received"] += frame.frames
+        self.counters[SenderCounter.RECEIVED] += frame.frames
         self._pushed_out(self.pending.add(frame, self.feeding), frame.t_ready)
         self._trim_backlog()
 
@@ -125,7 +103,7 @@ class FlowControl:
         """Out of a full ring: ``stale`` if past the budget anyway, else lost to the outage."""
         for frame in frames:
             aged = newest - frame.t_ready >= self.max_latency_s - frame.duration_s / 2
-            reason = "dropped.stale" if aged or self.feeding else "dropped.disconnected"
+            reason = SenderCounter.STALE if aged or self.feeding else SenderCounter.DISCONNECTED
             self.settle(reason, [frame])
 
     def _trim_backlog(self) -> None:
@@ -136,7 +114,7 @@ class FlowControl:
         # service_s is per ack, and an ack answers for a whole batch
         if service > self.pending.frames[-1].duration_s * self.limits.batch_frames:
             keep = max(1, int(self.limits.target_s / service))
-            self.settle("dropped.backlog", self.pending.trim(keep))
+            self.settle(SenderCounter.BACKLOG, self.pending.trim(keep))
 
     def can_send(self, now: float) -> bool:
         if not self.connected or not self.pending:
@@ -161,17 +139,17 @@ class FlowControl:
         """The oldest pending frames still young enough to be worth sending."""
         self._trim_backlog()
         batch, stale = self.pending.take(now, self.max_latency_s, self.limits.batch_frames)
-        self.settle("dropped.stale", stale)
+        self.settle(SenderCounter.STALE, stale)
         if self._resend:
             again = [f for f in batch if (f.stream, f.seq) in self._resend]
             self._resend.difference_update((f.stream, f.seq) for f in again)
-            self.count("retransmitted", seqs(again))
+            self.count(SenderCounter.RETRANSMITTED, seqs(again))
         return batch
 
     def sent(self, ack_id: int, frames: list[Frame], now: float) -> None:
-        self.counters["sent"] += seqs(frames)
+        self.counters[SenderCounter.SENT] += seqs(frames)
         if not self.limits.acks:
-            self.settle("written", frames)
+            self.settle(SenderCounter.WRITTEN, frames)
             return
         self.inflight[ack_id] = InFlight(frames, now)
 
@@ -183,9 +161,9 @@ class FlowControl:
         self.stalled_since = None
         self.window.sample(now - entry.sent_at, now, bool(self.pending or self.inflight))
         if not ok:
-            self.settle("rejected", entry.frames)
+            self.settle(SenderCounter.REJECTED, entry.frames)
             return True
-        self.settle("acked", entry.frames)
+        self.settle(SenderCounter.ACKED, entry.frames)
         for frame in entry.frames:
             self.latency.add((now - frame.t_ready) * 1000)
         return True
@@ -198,10 +176,10 @@ class FlowControl:
                 break  # dict keeps send order: the rest are younger
             expired.append(ack_id)
         for ack_id in expired:
-            self.settle("ack_timeout", self.inflight.pop(ack_id).frames)
+            self.settle(SenderCounter.ACK_TIMEOUT, self.inflight.pop(ack_id).frames)
         if expired and self.stalled_since is None:
             self.stalled_since = now
-            self.count("stalls")
+            self.count(SenderCounter.STALLS)
         return expired
 
     def link_up(self, now: float) -> None:
@@ -225,7 +203,7 @@ class FlowControl:
         """A stop's drain deadline passed: what is still held, counted; capture pushes it again."""
         self.link_down()
         left = self.pending.clear()
-        self.count("dropped.shutdown", seqs(left))
+        self.count(SenderCounter.SHUTDOWN, seqs(left))
         self._resend.clear()
         return left
 

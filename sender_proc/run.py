@@ -20,6 +20,7 @@ from sender_proc.link import Link
 from sender_proc.reporter import Reporter
 from uplink_frame import Frame, FrameError, decode
 from uplink_frame.batch import to_batch
+from uplink_frame.counters import CONNECT_FAILED, SenderCounter
 from uplink_frame.finish import BEAT_S
 from uplink_runtime import curve
 from uplink_runtime.child import (
@@ -98,7 +99,7 @@ class Sender:
         try:
             frame = decode(raw)
         except FrameError as exc:
-            self.flow.count("bad_frame")
+            self.flow.count(SenderCounter.BAD_FRAME)
             logger.debug("bad frame: %s", exc)
             return None
         self.reporter.took(frame)
@@ -134,7 +135,7 @@ class Sender:
             ok = not (reply and isinstance(reply[0], dict) and reply[0].get("ok") is False)
             if holder and self.flow.acked(holder[0], time.time(), ok):
                 self.wake.set()
-                if self.flow.counters["acked"] == 1:
+                if self.flow.counters[SenderCounter.ACKED] == 1:
                     self.send_heartbeat()  # the supervisor times recoveries by this
 
         ack_id = await self.link.emit(self.config.event, data, on_ack)
@@ -154,7 +155,8 @@ class Sender:
             if expired:
                 self.wake.set()
             if stalled is None and self.flow.stalled_since is not None:
-                hint = "" if self.flow.counters["acked"] else " (never acked: acks = false?)"
+                acked = self.flow.counters[SenderCounter.ACKED]
+                hint = "" if acked else " (never acked: acks = false?)"
                 logger.warning(
                     "sender %s: no ack for %d ms, link stalled%s",
                     self.name,
@@ -195,7 +197,7 @@ class Sender:
             "stalled": self.flow.stalled_since is not None,
             "link_error": self.link.last_error.to_info() if self.link.last_error else None,
         }
-        failures = {f"connect_failed.{kind}": n for kind, n in self.link.failures.items()}
+        failures = {f"{CONNECT_FAILED}{kind}": n for kind, n in self.link.failures.items()}
         counters = {**self.flow.counters, **failures, **self.link.refusals}
         counters.update(self.reporter.counters)
         self.heartbeat.send(counters, self.flow.latency.counts, info, final)

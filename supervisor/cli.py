@@ -10,9 +10,8 @@ import sys
 from typing import Any, NoReturn
 
 from supervisor.config.check import check_config
-from supervisor.config.flaghelp import flag_help
-from supervisor.config.ops import OPS_SWITCHES
-from supervisor.config.options import PARSERS, Options, build, load_toml
+from supervisor.config.flaghelp import add_flags
+from supervisor.config.options import Options, build, load_toml
 from supervisor.ops.control import ControlError, format_status, request
 from supervisor.ops.devices import list_devices
 from uplink_runtime import logfmt
@@ -40,38 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TOML file with the same keys as the flags (flags win)",
     )
-    switches = ("pace", "suppress_silence", *OPS_SWITCHES)  # flags without a value
-    for key in PARSERS:
-        if key not in ("streams", *switches):  # streams: [[streams]] tables only
-            flag = "--" + key.replace("_", "-")
-            start.add_argument(
-                flag, dest=key, default=argparse.SUPPRESS, metavar="VALUE", help=flag_help(key)
-            )
-    start.add_argument(
-        "--no-pace",
-        dest="pace",
-        action="store_const",
-        const=False,
-        default=argparse.SUPPRESS,
-        help="run tone/file sources as fast as the senders take frames (default: real time)",
-    )
-    start.add_argument(
-        "--suppress-silence",
-        dest="suppress_silence",
-        action="store_const",
-        const=True,
-        default=argparse.SUPPRESS,
-        help=flag_help("suppress_silence"),
-    )
-    start.add_argument(
-        "--tls-insecure",
-        dest="tls_insecure",
-        action="store_const",
-        const=True,
-        default=argparse.SUPPRESS,
-        help="do NOT verify the server's TLS certificate (logged loudly; tests only; "
-        "default: verify)",
-    )
+    add_flags(start)
     keys = commands.add_parser("curve-keys", help="make CURVE keys for capture_bind = tcp://")
     keys.add_argument("dir", help="directory to create (mode 0700) and use as curve_dir")
     check = commands.add_parser("check-config", help="validate a TOML file, print the result")

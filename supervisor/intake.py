@@ -8,8 +8,9 @@ started sent it. Each refusal is counted under one reason (the report's
 
 - ``heartbeat_malformed``: not one msgpack frame of at most 1 MiB with the
   heartbeat's fields, or a field of the wrong type or out of range;
-- ``heartbeat_foreign``: a name, or a pid, this supervisor did not start
-  (ignored: only the supervisor's own children reach the totals);
+- ``heartbeat_foreign``: a name, or a pid, this supervisor did not start, or
+  a role that is not the one it started under that name (ignored: only the
+  supervisor's own children reach the totals);
 - ``control_malformed``: not one ZeroMQ REQ message of at most 4 KiB holding
   a JSON object with a known ``cmd`` (answered with an error when a REQ
   envelope allows it).
@@ -28,6 +29,7 @@ from supervisor.ops.stats import Stats
 from uplink_runtime.child import decode_heartbeat
 from uplink_runtime.histogram import MAX_BUCKET
 from uplink_runtime.levels import FLOOR_DB, LEVEL_KINDS, Alarm
+from uplink_runtime.roles import Role
 
 logger = logging.getLogger(__name__)
 MAX_CONTROL_BYTES = 4096
@@ -60,13 +62,16 @@ class Intake:
     def __init__(self, stats: Stats) -> None:
         self.stats = stats
         self.pids: dict[str, deque[int]] = {}
+        self.roles: dict[str, Role] = {}
 
-    def expect(self, name: str, pid: int) -> None:
+    def expect(self, name: str, role: Role, pid: int) -> None:
         """A child was spawned: its heartbeats are welcome."""
         self.pids.setdefault(name, deque(maxlen=_PIDS_PER_SLOT)).append(pid)
+        self.roles[name] = role
 
     def forget(self, name: str) -> None:
         self.pids.pop(name, None)
+        self.roles.pop(name, None)
 
     def heartbeat(self, parts: list[bytes]) -> dict[str, Any] | None:
         """The heartbeat if it is well formed and from one of ours, else None (counted)."""
@@ -78,8 +83,11 @@ class Intake:
         except (ValueError, TypeError) as exc:
             self.refuse(Refusal.HEARTBEAT_MALFORMED, str(exc))
             return None
-        if msg["pid"] not in self.pids.get(msg["name"], ()):
-            self.refuse(Refusal.HEARTBEAT_FOREIGN, f"name {msg['name'][:64]!r} pid {msg['pid']}")
+        if msg["pid"] not in self.pids.get(msg["name"], ()) or (
+            msg["role"] is not self.roles.get(msg["name"])
+        ):
+            name, pid, role = msg["name"][:64], msg["pid"], msg["role"]
+            self.refuse(Refusal.HEARTBEAT_FOREIGN, f"name {name!r} pid {pid} role {role}")
             return None
         return msg
 

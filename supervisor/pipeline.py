@@ -23,6 +23,9 @@ from uplink_frame.format import MAX_EPOCH
 from uplink_runtime.auth import load_token
 from uplink_runtime.child import ChildSpec
 from uplink_runtime.net import free_port
+from uplink_runtime.roles import Role
+
+_MODULES = {Role.RECEIVER: "receiver", Role.SENDER: "sender_proc", Role.CAPTURE: "capture_proc"}
 
 
 class Pipeline:
@@ -43,28 +46,27 @@ class Pipeline:
         self.children: list[Child] = []
         self.senders_made = 0
         if not options.server:
-            self.children.append(self._child("receiver", "receiver", self._receiver_config))
+            self.children.append(self._child("receiver", Role.RECEIVER, self._receiver_config))
         for _ in range(options.senders):
             self.add_sender()
         for stream, source in self.streams:
             name = f"capture-{stream}" if options.streams else "capture"
             make = self._capture_maker(stream, source)
-            self.children.append(self._child(name, "capture", make))
+            self.children.append(self._child(name, Role.CAPTURE, make))
             self.children[-1].stdin_once = source == "pipe:-"
 
     def add_sender(self) -> Child:
         """A new sender slot; names are never reused, so reports stay unambiguous."""
         self.senders_made += 1
-        child = self._child(f"sender-{self.senders_made}", "sender", self._sender_config)
+        child = self._child(f"sender-{self.senders_made}", Role.SENDER, self._sender_config)
         self.children.append(child)
         return child
 
-    def _child(self, name: str, role: str, make: Any) -> Child:
-        module = {"receiver": "receiver", "sender": "sender_proc", "capture": "capture_proc"}[role]
+    def _child(self, name: str, role: Role, make: Any) -> Child:
         intensity = Intensity(self.options.max_restarts, self.options.restart_window)
-        return Child(name, role, module, self.run_dir.path, make, intensity=intensity)
+        return Child(name, role, _MODULES[role], self.run_dir.path, make, intensity=intensity)
 
-    def role(self, role: str) -> list[Child]:
+    def role(self, role: Role) -> list[Child]:
         return [c for c in self.children if c.role == role]
 
     def _spec(self, child: Child) -> ChildSpec:

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from supervisor.reasons import Reason
 from supervisor.restart import Intensity
 from supervisor.watchdog import Health
 from uplink_runtime.backoff import Backoff
 from uplink_runtime.child import save_config
+from uplink_runtime.roles import Role
 
 logger = logging.getLogger(__name__)
 _TAIL_LINES = 20
@@ -38,7 +40,7 @@ class Child:
     """A named slot (``capture``, ``sender-1``, ``receiver``) and the process in it."""
 
     name: str
-    role: str
+    role: Role
     module: str
     run_dir: Path
     make_config: Callable[[Child], Any]
@@ -51,7 +53,7 @@ class Child:
     restarts: int = 0
     restart_at: float | None = None
     kill_at: float | None = None
-    pending_reason: str | None = None
+    pending_reason: Reason | None = None
     last_exit: str = ""
     exits: deque[str] = field(default_factory=lambda: deque(maxlen=20))
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=_TAIL_LINES))
@@ -108,7 +110,7 @@ class Child:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, sig)
 
-    def terminate(self, reason: str, grace_s: float) -> None:
+    def terminate(self, reason: Reason, grace_s: float) -> None:
         """SIGTERM now and SIGKILL at ``kill_at`` unless it has exited (see ``enforce``)."""
         self.pending_reason = reason
         self.signal(signal.SIGTERM)

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from supervisor.ops.stats import ProcessStats
 from supervisor.process import Child
+from uplink_runtime.roles import Role
 
 HISTORY = 50
 SETTLE_S = 1.0
@@ -45,7 +46,7 @@ class Retired:
 
     def due(self, child: Child, now: float) -> bool:
         """Whether a scaled-away sender has exited and settled, so it can be forgotten."""
-        if child.role != "sender" or not child.removed or child.alive or child.retiring:
+        if child.role is not Role.SENDER or not child.removed or child.alive or child.retiring:
             self._gone_at.pop(child.name, None)
             return False
         return now - self._gone_at.setdefault(child.name, now) >= SETTLE_S

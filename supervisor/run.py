@@ -27,12 +27,14 @@ from supervisor.outcome import EXIT_UNDELIVERED, LinkWatch
 from supervisor.pipeline import Pipeline
 from supervisor.pipes import check_pipe, hold_fifos, pipe_arg, release
 from supervisor.process import Child, describe_exit
+from supervisor.reasons import Cause, Reason
 from supervisor.recycle import Recycler
 from supervisor.retired import Kept, Retired
 from supervisor.rundir import RunDir
 from supervisor.watchdog import Limits, verdict
 from uplink_runtime.child import EXIT_CONFIG
 from uplink_runtime.errors import ConfigError
+from uplink_runtime.roles import Role
 from uplink_runtime.safefile import write_atomic
 
 if TYPE_CHECKING:
@@ -100,13 +102,13 @@ class Supervisor:
             if self.stop_reason is not None:
                 return
             self._spawn(child)
-            if child.role != "capture":
+            if child.role is not Role.CAPTURE:
                 self._wait_ready(child)
 
     def _spawn(self, child: Child) -> None:
         child.spawn(time.monotonic())
         assert child.proc is not None
-        self.intake.expect(child.name, child.proc.pid)
+        self.intake.expect(child.name, child.role, child.proc.pid)
         self.channels.watch(child.proc.stderr, child.tail, child.name, child.pid)
         self._write_status(force=True)
 
@@ -165,7 +167,7 @@ class Supervisor:
         if reason is None:
             return
         logger.warning("supervisor: %s (pid %s) %s", child.name, child.pid, reason)
-        if reason.startswith("memory"):
+        if reason.cause is Cause.MEMORY:
             self.recycle(child, reason)
         else:
             child.terminate(reason, grace_s=_HANG_GRACE_S)
@@ -173,24 +175,24 @@ class Supervisor:
     def _forget(self, child: Child, now: float) -> None:
         """A retired sender that has exited leaves every live view; its counts fold in."""
         self.retired.add(child, self.stats.by_name.get(child.name), now - self.t0)
-        self.stats.retire(child.name, child.role)
+        self.stats.retire(child.name)
         self.intake.forget(child.name)
         self.children.remove(child)
         del self.by_name[child.name]
         self.run_dir.remove(f"{child.name}.json")
 
-    def recycle(self, child: Child, reason: str) -> None:
+    def recycle(self, child: Child, reason: Reason) -> None:
         """Planned replacement: no backoff, not a crash. Senders overlap old and new.
 
         Memory recycles count toward the restart intensity all the same: a
         child refilled as fast as it is replaced (a server pushing junk at a
         sender) fails, naming the server, instead of looping for ever.
         """
-        if reason.startswith("memory") and child.intensity.record(time.monotonic()):
-            where = f" (server {self.pipeline.server})" if child.role == "sender" else ""
+        if reason.cause is Cause.MEMORY and child.intensity.record(time.monotonic()):
+            where = f" (server {self.pipeline.server})" if child.role is Role.SENDER else ""
             self._fail(child, reason + where, EXIT_FAILED)
             return
-        if child.role == "sender" and child.alive:
+        if child.role is Role.SENDER and child.alive:
             self._open_record(child, reason)
             self.recycler.retire(child)
             self._restart(child)
@@ -206,20 +208,21 @@ class Supervisor:
             record["spawned_unix"] = time.time()
 
     def _on_exit(self, child: Child, code: int, now: float) -> None:
-        reason, child.pending_reason = child.pending_reason or describe_exit(code), None
+        reason = child.pending_reason or Reason(Cause.EXIT, describe_exit(code))
+        child.pending_reason = None
         if self.stop_reason or child.removed:
             return
-        if code == EXIT_CONFIG and not reason.startswith(("hang", "memory", "requested")):
+        if code == EXIT_CONFIG and not reason.by_supervisor:
             logger.error("supervisor: %s cannot run as configured, stopping", child.name)
             self._fail(child, reason, EXIT_CONFIG)
             return
-        if child.role == "capture" and code == 0 and child.health.info.get("ended"):
+        if child.role is Role.CAPTURE and code == 0 and child.health.info.get("ended"):
             child.removed = True
-            if all(c.removed for c in self.pipeline.role("capture")):
+            if all(c.removed for c in self.pipeline.role(Role.CAPTURE)):
                 self.stop_reason = "source ended"
             return
         self._open_record(child, reason)
-        if reason.startswith(("memory", "requested")):
+        if reason.planned:
             child.schedule_restart(now, delay=0.0)
         elif child.intensity.record(now):
             self._fail(child, reason, EXIT_FAILED)
@@ -249,7 +252,7 @@ class Supervisor:
     def _open_record(self, child: Child, reason: str) -> None:
         record = {
             "process": child.name,
-            "reason": reason,
+            "reason": str(reason),
             "old_pid": child.pid or child.last_pid,
             "at_s": round(time.monotonic() - self.t0, 3),
             "at_unix": time.time(),
@@ -270,7 +273,7 @@ class Supervisor:
             return
         now = time.monotonic()
         child.health.beat(child.role, msg, now)
-        if child.role == "sender":
+        if child.role is Role.SENDER:
             self._check_link(child, msg["info"])
         record = child.open_record
         if record is not None and child.health.first_work_at is not None:
@@ -303,7 +306,7 @@ class Supervisor:
                     "error": f"no process named {str(request.get('name'))[:64]!r}; "
                     f"known: {', '.join(self.by_name)}"
                 }
-            self.recycle(child, "requested by supervisor restart")
+            self.recycle(child, Reason(Cause.REQUESTED, "requested by supervisor restart"))
             return {"ok": True, "name": child.name}
         if cmd == "scale":
             return self.scale_senders(request.get("n"))
@@ -313,7 +316,7 @@ class Supervisor:
         """Add senders, or retire the newest ones: each sends what it holds before it exits."""
         if not isinstance(n, int) or not 1 <= n <= MAX_SENDERS:
             return {"error": f"scale senders: expected a number from 1 to {MAX_SENDERS}, got {n!r}"}
-        active = [c for c in self.pipeline.role("sender") if not c.removed]
+        active = [c for c in self.pipeline.role(Role.SENDER) if not c.removed]
         for _ in range(n - len(active)):
             child = self.pipeline.add_sender()
             self.by_name[child.name] = child
@@ -341,9 +344,9 @@ class Supervisor:
         """Capture first, then senders once they drained, the receiver last."""
         grace = self.options.stop_timeout_ms / 1000
         # capture pushes until every frame has a fate (docs/delivery.md): drain_ms
-        self._stop(self.pipeline.role("capture"), grace + self.options.drain_ms / 1000)
-        self._stop(self.pipeline.role("sender"), grace + self.options.drain_ms / 1000)
-        self._stop(self.pipeline.role("receiver"), grace)
+        self._stop(self.pipeline.role(Role.CAPTURE), grace + self.options.drain_ms / 1000)
+        self._stop(self.pipeline.role(Role.SENDER), grace + self.options.drain_ms / 1000)
+        self._stop(self.pipeline.role(Role.RECEIVER), grace)
 
     def _stop(self, children: list[Child], grace_s: float) -> None:
         for child in children:

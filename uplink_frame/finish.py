@@ -40,12 +40,6 @@ class Fate(enum.Enum):
     BACKLOG = 5
     ACK_TIMEOUT = 6
 
-    @property
-    def counter(self) -> str:
-        """The report's name for it (the sender's counter of the same fate)."""
-        plain = {Fate.ACKED: "acked", Fate.WRITTEN: "written", Fate.REJECTED: "rejected"}
-        return plain.get(self) or ("ack_timeout" if self is Fate.ACK_TIMEOUT else self.name.lower())
-
 
 class FinishError(ValueError):
     """A back-channel message is malformed; the text says why."""

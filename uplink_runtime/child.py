@@ -27,6 +27,7 @@ import msgpack
 import zmq
 
 from uplink_runtime import logfmt
+from uplink_runtime.roles import Role
 from uplink_runtime.safefile import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -45,11 +46,14 @@ class ChildSpec:
     """Who a child is and how it reaches its supervisor."""
 
     name: str
-    role: str
+    role: Role
     stats_endpoint: str
     parent_pid: int
     heartbeat_ms: int = 250
     log_format: str = "text"
+
+    def __post_init__(self) -> None:  # from a config file, or a test: text
+        object.__setattr__(self, "role", Role(self.role))
 
 
 C = TypeVar("C")
@@ -189,7 +193,7 @@ class Heartbeat:
             self._leaked.append(b"\x01" * self._leak_bytes)  # written, so resident
         message = {
             "name": self.spec.name,
-            "role": self.spec.role,
+            "role": self.spec.role.value,
             "pid": os.getpid(),
             "t": now,
             "final": final,
@@ -205,6 +209,10 @@ class Heartbeat:
         self._sock.close()
 
 
+_FIELDS = {"name", "role", "pid", "counters", "hist", "info"}
+_ROLES = tuple(Role)
+
+
 def decode_heartbeat(raw: bytes) -> dict[str, Any]:
     """Supervisor side: parse a heartbeat, ValueError on anything malformed."""
     if len(raw) > _HEARTBEAT_MAX_BYTES:
@@ -213,8 +221,8 @@ def decode_heartbeat(raw: bytes) -> dict[str, Any]:
         msg = msgpack.unpackb(raw, raw=False, strict_map_key=False)
     except Exception as exc:
         raise ValueError(f"heartbeat is not msgpack: {type(exc).__name__}") from None
-    if not isinstance(msg, dict) or not {"name", "pid", "counters", "hist", "info"} <= set(msg):
-        raise ValueError("heartbeat lacks name/pid/counters/hist/info")
+    if not isinstance(msg, dict) or not set(msg) >= _FIELDS:
+        raise ValueError("heartbeat lacks name/role/pid/counters/hist/info")
     _check_shape(msg)
     return msg
 
@@ -223,6 +231,9 @@ def _check_shape(msg: dict[str, Any]) -> None:
     """Types the supervisor sums and compares; one bad heartbeat must not poison the totals."""
     if not isinstance(msg["name"], str) or not _is_int(msg["pid"]):
         raise ValueError("heartbeat name/pid of the wrong type")
+    if msg["role"] not in _ROLES:
+        raise ValueError(f"heartbeat role must be one of {', '.join(_ROLES)}")
+    msg["role"] = Role(msg["role"])
     for key, keys_are in (("counters", str), ("hist", int)):
         table = msg[key]
         if not isinstance(table, dict) or not all(

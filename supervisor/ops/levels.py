@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from supervisor.ops.stats import ProcessStats, Stats
 from supervisor.process import Child
 from uplink_runtime.levels import LEVEL_KINDS, Alarm, alarm_counter, level_seconds
+from uplink_runtime.roles import Role
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -29,7 +30,7 @@ def current(info: dict[str, Any]) -> dict[str, Any] | None:
 
 def _captures(stats: Stats, children: Iterable[Child]) -> Iterator[tuple[str, Child, ProcessStats]]:
     for child in children:
-        if child.role == "capture" and child.name in stats.by_name:
+        if child.role is Role.CAPTURE and child.name in stats.by_name:
             ps = stats.by_name[child.name]
             yield str(ps.info.get("stream") or child.name), child, ps
 

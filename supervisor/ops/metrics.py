@@ -26,8 +26,10 @@ from supervisor.config.ops import split_host_port
 from supervisor.ops import levels, report
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
+from uplink_frame.counters import CONNECT_FAILED, REJECTED, ReceiverCounter
 from uplink_runtime.errors import ConfigError
 from uplink_runtime.histogram import Histogram, bucket_ms
+from uplink_runtime.roles import Role
 
 logger = logging.getLogger(__name__)
 _REFRESH_S = 1.0
@@ -82,7 +84,7 @@ def families(stats: Stats, children: list[Child], uptime_s: float) -> Iterator[M
     )
     rss = GaugeMetricFamily("audio_uplink_rss_bytes", "Resident memory", labels=labels)
     for child in children:
-        ident = [child.name, child.role]
+        ident = [child.name, child.role.value]
         up.add_metric(ident, 1 if child.alive else 0)
         restarts.add_metric(ident, child.restarts)
         rss.add_metric(ident, child.health.rss_mb * (1 << 20) if child.alive else 0)
@@ -99,9 +101,9 @@ def families(stats: Stats, children: list[Child], uptime_s: float) -> Iterator[M
         "Messages the embedded receiver refused, by reason",
         "reason",
         {
-            k.removeprefix("rejected_"): v
+            k.removeprefix(REJECTED): v
             for k, v in totals.get("receiver", {}).items()
-            if k.startswith("rejected_")
+            if k.startswith(REJECTED)
         },
     )
     yield from _link_failures(stats)
@@ -121,9 +123,9 @@ def _link_failures(stats: Stats) -> Iterator[Metric]:
         "Failed Socket.IO connects, by kind (refused: the server said no)",
         "kind",
         {
-            k.removeprefix("connect_failed."): v
-            for k, v in stats.role_counters("sender").items()
-            if k.startswith("connect_failed.")
+            k.removeprefix(CONNECT_FAILED): v
+            for k, v in stats.role_counters(Role.SENDER).items()
+            if k.startswith(CONNECT_FAILED)
         },
     )
     errors = GaugeMetricFamily(
@@ -132,7 +134,7 @@ def _link_failures(stats: Stats) -> Iterator[Metric]:
         labels=["process", "kind", "error"],
     )
     for name, ps in stats.by_name.items():
-        error = ps.info.get("link_error") if name.startswith("sender") else None
+        error = ps.info.get("link_error") if ps.role is Role.SENDER else None
         if isinstance(error, dict):
             errors.add_metric([name, str(error.get("kind")), str(error.get("text"))], 1)
     yield errors
@@ -143,7 +145,7 @@ def _stages(totals: dict[str, Any]) -> dict[str, int]:
     stages = {"captured": frames["captured"], "sent": frames["sent"], "acked": frames["acked"]}
     stages["suppressed"] = frames["suppressed"]  # sent as silence runs (docs/silence.md)
     if "receiver" in totals:
-        stages["received"] = totals["receiver"].get("frames", 0)
+        stages["received"] = totals["receiver"].get(ReceiverCounter.FRAMES, 0)
     return stages
 
 
@@ -162,8 +164,8 @@ def _reconnects(stats: Stats) -> int:
     """Each sender pid reports its own count; the supervisor keeps its last few pids."""
     return stats.retired_reconnects + sum(
         int(msg["info"].get("reconnects", 0))
-        for name, ps in stats.by_name.items()
-        if name.startswith("sender")
+        for ps in stats.by_name.values()
+        if ps.role is Role.SENDER
         for msg in ps.snapshots.values()
     )
 

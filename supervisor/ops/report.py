@@ -9,45 +9,50 @@ from typing import Any
 from supervisor.ops import levels
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
+from uplink_frame.counters import CaptureCounter as C
+from uplink_frame.counters import Drop
+from uplink_frame.counters import ReceiverCounter as R
+from uplink_frame.counters import SenderCounter as S
 from uplink_runtime.levels import is_level_counter
+from uplink_runtime.roles import Role
 from uplink_runtime.safefile import write_atomic
 
 # capture knows each frame's fate (docs/delivery.md): the senders report it
 # over the back-channel, so a killed sender's lost heartbeat costs nothing here
 _CAPTURE_DROPS = {
-    "hwm": "dropped.hwm",
-    "queue": "dropped.queue",
-    "disconnected": "fin.disconnected",
-    "backlog": "fin.backlog",
-    "ack_timeout": "fin.ack_timeout",
-    "rejected": "fin.rejected",
-    "evicted": "evicted",
-    "shutdown": "shutdown",
+    Drop.HWM: C.HWM,
+    Drop.QUEUE: C.QUEUE,
+    Drop.DISCONNECTED: C.FIN_DISCONNECTED,
+    Drop.BACKLOG: C.FIN_BACKLOG,
+    Drop.ACK_TIMEOUT: C.FIN_ACK_TIMEOUT,
+    Drop.REJECTED: C.FIN_REJECTED,
+    Drop.EVICTED: C.EVICTED,
+    Drop.SHUTDOWN: C.SHUTDOWN,
 }
 
 
 def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[str, Any]:
-    capture = stats.role_counters("capture")
-    sender = stats.role_counters("sender")
-    dropped = {key: capture.get(counter, 0) for key, counter in _CAPTURE_DROPS.items()}
+    capture = stats.role_counters(Role.CAPTURE)
+    sender = stats.role_counters(Role.SENDER)
+    dropped: dict[str, int] = {key: capture.get(n, 0) for key, n in _CAPTURE_DROPS.items()}
     # stale: aged out in a sender's queue, or in capture's ring waiting for a sender
-    dropped["stale"] = capture.get("fin.stale", 0) + capture.get("stale", 0)
-    captured, acked = capture.get("captured", 0), capture.get("fin.acked", 0)
-    written = capture.get("fin.written", 0)  # acks = false: handed to the link, never confirmed
+    dropped[Drop.STALE] = capture.get(C.FIN_STALE, 0) + capture.get(C.STALE, 0)
+    captured, acked = capture.get(C.CAPTURED, 0), capture.get(C.FIN_ACKED, 0)
+    written = capture.get(C.FIN_WRITTEN, 0)  # acks = false: handed to the link, never confirmed
     report: dict[str, Any] = {
         "duration_s": round(duration_s, 3),
         "frames": {
             "captured": captured,
-            "sent": sender.get("sent", 0),
+            "sent": sender.get(S.SENT, 0),
             "acked": acked,
-            "retransmitted": capture.get("retransmitted", 0) + sender.get("retransmitted", 0),
+            "retransmitted": capture.get(C.RETRANSMITTED, 0) + sender.get(S.RETRANSMITTED, 0),
             "written": written,
-            "stalls": sender.get("stalls", 0),
+            "stalls": sender.get(S.STALLS, 0),
             # sent as silence runs (docs/silence.md): delivered, so not a drop
-            "suppressed": capture.get("suppressed", 0),
+            "suppressed": capture.get(C.SUPPRESSED, 0),
             "dropped": dropped,
             "unaccounted": captured - acked - written - sum(dropped.values()),
-            "bad": sender.get("bad_frame", 0),
+            "bad": sender.get(S.BAD_FRAME, 0),
         },
         "latency_ms": stats.latency().summary(),
         "processes": {},
@@ -63,11 +68,11 @@ def build(stats: Stats, children: Iterable[Child], duration_s: float) -> dict[st
     report["capture"] = {k: n for k, n in capture.items() if not is_level_counter(k)}
     report["levels"] = levels.report(stats, children)
     report["sources"] = {
-        c.name: _source(stats.by_name[c.name].info) for c in children if c.role == "capture"
+        c.name: _source(stats.by_name[c.name].info) for c in children if c.role is Role.CAPTURE
     }
     report["bad_heartbeats"] = stats.bad_heartbeats
-    if "receiver" in stats.by_name:
-        report["receiver"] = stats.role_counters("receiver")
+    if stats.heard(Role.RECEIVER):
+        report["receiver"] = stats.role_counters(Role.RECEIVER)
     return report
 
 
@@ -93,10 +98,10 @@ def summary(report: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v if v is not None else '-'}" for k, v in lat.items()),
     ]
     c = report.get("capture", {})
-    if c.get("device_reopen"):
+    if c.get(C.DEVICE_REOPEN):
         lines.append(
-            f"  device: reopened {c['device_reopen']} time(s), gap {c.get('gap_ms', 0)} ms "
-            f"({c.get('gap_frames', 0)} frames)"
+            f"  device: reopened {c[C.DEVICE_REOPEN]} time(s), gap {c.get(C.GAP_MS, 0)} ms "
+            f"({c.get(C.GAP_FRAMES, 0)} frames)"
         )
     for name, source in report.get("sources", {}).items():
         if "converted" in source:
@@ -106,8 +111,8 @@ def summary(report: dict[str, Any]) -> str:
     if "receiver" in report:
         r = report["receiver"]
         lines.append(
-            f"  receiver: frames {r.get('frames', 0)}, missing {r.get('missing', 0)}, "
-            f"duplicates {r.get('duplicates', 0)}, out of order {r.get('out_of_order', 0)}"
+            f"  receiver: frames {r.get(R.FRAMES, 0)}, missing {r.get(R.MISSING, 0)}, "
+            f"duplicates {r.get(R.DUPLICATES, 0)}, out of order {r.get(R.OUT_OF_ORDER, 0)}"
         )
     lines += levels.summary_lines(report.get("levels", {}))
     for name, error in report.get("link_errors", {}).items():

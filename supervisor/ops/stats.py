@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from uplink_runtime.histogram import Histogram
+from uplink_runtime.roles import Role
 
 _KEEP_SNAPSHOTS = 8  # a late final heartbeat of a replaced pid still lands on its own entry
 
@@ -21,9 +22,11 @@ class ProcessStats:
     base_cpu_s: float = 0.0
     max_rss_mb: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    role: Role | None = None  # from the heartbeats (supervisor/intake.py checks it)
 
     def update(self, msg: dict[str, Any]) -> None:
         pid = int(msg["pid"])
+        self.role = msg["role"]
         self.snapshots[pid] = msg
         self.snapshots.move_to_end(pid)
         self.info = msg["info"]
@@ -70,7 +73,7 @@ class Stats:
         self.by_name: dict[str, ProcessStats] = defaultdict(ProcessStats)
         self.rejected: Counter[str] = Counter()  # by supervisor.intake.Refusal
         # each role's retired slots, folded in, so totals survive their removal
-        self.retired: dict[str, ProcessStats] = defaultdict(ProcessStats)
+        self.retired: dict[Role, ProcessStats] = defaultdict(ProcessStats)
         self.retired_reconnects = 0  # reported in info, not counters: kept for the metric
 
     @property
@@ -80,28 +83,33 @@ class Stats:
     def update(self, msg: dict[str, Any]) -> None:
         self.by_name[str(msg["name"])].update(msg)
 
-    def retire(self, name: str, role: str) -> None:
+    def retire(self, name: str) -> None:
         """A slot that is gone for good: its counts move into its role's retired totals."""
         if name in self.by_name:
             gone = self.by_name.pop(name)
-            self.retired[role].absorb(gone)
+            if gone.role is not None:
+                self.retired[gone.role].absorb(gone)
             self.retired_reconnects += sum(
                 int(m["info"].get("reconnects", 0)) for m in gone.snapshots.values()
             )
 
-    def _slots(self, prefix: str) -> list[ProcessStats]:
-        own = [s for name, s in self.by_name.items() if name.startswith(prefix)]
-        return own + [s for role, s in self.retired.items() if role.startswith(prefix)]
+    def _slots(self, role: Role) -> list[ProcessStats]:
+        own = [s for s in self.by_name.values() if s.role is role]
+        return own + ([self.retired[role]] if role in self.retired else [])
 
-    def role_counters(self, prefix: str) -> dict[str, int]:
+    def heard(self, role: Role) -> bool:
+        """Whether a process of this role has sent a heartbeat (an embedded receiver, say)."""
+        return bool(self._slots(role))
+
+    def role_counters(self, role: Role) -> dict[str, int]:
         total: dict[str, int] = defaultdict(int)
-        for stats in self._slots(prefix):
+        for stats in self._slots(role):
             for key, n in stats.counters().items():
                 total[key] += n
         return dict(total)
 
     def latency(self) -> Histogram:
         hist = Histogram()
-        for stats in self._slots("sender"):
+        for stats in self._slots(Role.SENDER):
             hist.merge(stats.histogram().counts)
         return hist

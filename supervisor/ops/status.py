@@ -7,9 +7,15 @@ from typing import Any
 from supervisor.ops import levels
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
+from uplink_frame.counters import LOSSES, CaptureCounter, ReceiverCounter, SenderCounter
 from uplink_runtime.levels import is_level_counter
+from uplink_runtime.roles import Role
 
-_IN_OUT = {"capture": ("captured", "sent"), "sender": ("received", "acked")}
+_IN_OUT = {
+    Role.CAPTURE: (CaptureCounter.CAPTURED, CaptureCounter.SENT),
+    Role.SENDER: (SenderCounter.RECEIVED, SenderCounter.ACKED),
+    Role.RECEIVER: (ReceiverCounter.FRAMES, ReceiverCounter.FRAMES),
+}
 
 
 def state(child: Child) -> str:
@@ -26,11 +32,11 @@ def state(child: Child) -> str:
 
 def row(child: Child, stats: Stats, now: float) -> dict[str, Any]:
     counters = stats.by_name[child.name].counters() if child.name in stats.by_name else {}
-    key_in, key_out = _IN_OUT.get(child.role, ("frames", "frames"))
-    drops = sum(n for k, n in counters.items() if k.startswith("dropped.") or k in _LOSSES)
+    key_in, key_out = _IN_OUT[child.role]
+    drops = sum(n for k, n in counters.items() if k in LOSSES)
     return {
         "name": child.name,
-        "role": child.role,
+        "role": child.role.value,
         "pid": child.pid,
         "state": state(child),
         "uptime_s": round(now - child.started_at, 1) if child.alive else None,
@@ -45,19 +51,16 @@ def row(child: Child, stats: Stats, now: float) -> dict[str, Any]:
     }
 
 
-_LOSSES = ("ack_timeout", "lost_in_flight", "rejected")
-
-
 def _levels(child: Child, stats: Stats) -> dict[str, Any] | None:
     """A running capture's last second: RMS, peak (dBFS) and its raised alarms."""
-    if child.role != "capture" or not child.alive or child.name not in stats.by_name:
+    if child.role is not Role.CAPTURE or not child.alive or child.name not in stats.by_name:
         return None
     return levels.current(stats.by_name[child.name].info)
 
 
 def _link_error(child: Child, stats: Stats) -> str | None:
     """A sender's last failed connect (its server's refusal, unreachable, TLS)."""
-    if child.role != "sender" or child.name not in stats.by_name:
+    if child.role is not Role.SENDER or child.name not in stats.by_name:
         return None
     error = stats.by_name[child.name].info.get("link_error")
     return str(error["text"]) if isinstance(error, dict) and "text" in error else None

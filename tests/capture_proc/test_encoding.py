@@ -19,6 +19,7 @@ from tests.support import Procs, expected_tone
 from uplink_frame import Frame, decode
 from uplink_frame.codec import decoder_for
 from uplink_runtime.child import ChildSpec, save_config
+from uplink_runtime.roles import Role
 
 FRAMES = 25
 
@@ -40,7 +41,7 @@ def frames_socket(run_dir: Path) -> Iterator[tuple[zmq.Socket[Any], str]]:
 
 
 def start(procs: Procs, run_dir: Path, endpoint: str, env: dict[str, str]) -> Any:
-    spec = ChildSpec("capture", "capture", f"ipc://{run_dir}/stats.sock", os.getpid())
+    spec = ChildSpec("capture", Role.CAPTURE, f"ipc://{run_dir}/stats.sock", os.getpid())
     config = CaptureConfig(spec, "main", "tone", endpoint, codec="opus", bitrate=24000)
     save_config(config, run_dir / "capture.json")
     command = [sys.executable, "-m", "capture_proc", "--config", str(run_dir / "capture.json")]

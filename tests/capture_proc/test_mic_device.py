@@ -22,6 +22,7 @@ from capture_proc.sources import SourceError
 from testkit.pulse import Pulse
 from tests.support import Procs, poll_for
 from uplink_runtime.child import ChildSpec, decode_heartbeat, save_config
+from uplink_runtime.roles import Role
 
 
 class Capture:
@@ -36,7 +37,7 @@ class Capture:
         self.frames = ctx.socket(zmq.PULL)  # a sender's place: capture waits for one
         self.frames.linger = 0
         self.frames.connect(frames)
-        spec = ChildSpec("capture", "capture", stats, os.getpid())
+        spec = ChildSpec("capture", Role.CAPTURE, stats, os.getpid())
         save_config(CaptureConfig(spec, "main", "mic", frames), run_dir / "capture.json")
         command = [sys.executable, "-m", "capture_proc", "--config", str(run_dir / "capture.json")]
         self.proc = procs.start(command, env=env, stderr=subprocess.PIPE)

@@ -16,6 +16,7 @@ import zmq
 from sender_proc.config import SenderConfig
 from tests.support import Procs, poll_for
 from uplink_runtime.child import ChildSpec, decode_heartbeat, save_config
+from uplink_runtime.roles import Role
 
 
 class LoneSender:
@@ -33,7 +34,7 @@ class LoneSender:
 
     def start(self, server: str, **options: Any) -> subprocess.Popen[str]:
         """Start the sender and wait until it has attached to our PUSH socket."""
-        spec = ChildSpec("sender-1", "sender", self.stats_endpoint, os.getpid())
+        spec = ChildSpec("sender-1", Role.SENDER, self.stats_endpoint, os.getpid())
         config = SenderConfig(spec, (self.capture_endpoint,), server, **options)
         path = self.tmp_path / "sender.json"
         save_config(config, path)

@@ -9,13 +9,14 @@ import pytest
 from supervisor.intake import Intake
 from supervisor.ops.stats import Stats
 from tests.supervisor.test_hostile_sockets import heartbeat
+from uplink_runtime.roles import Role
 
 GOOD = {"rms_db": -23.4, "peak_db": 0.0, "alarms": ["clipping", "silent"], "stream": "main"}
 
 
 def accepted(**info: Any) -> bool:
     intake = Intake(Stats())
-    intake.expect("capture", 4242)
+    intake.expect("capture", Role.CAPTURE, 4242)
     return intake.heartbeat([heartbeat("capture", 4242, role="capture", info=info)]) is not None
 
 
@@ -45,6 +46,6 @@ def test_levels_alarms_and_stream_within_bounds_are_accepted() -> None:
 )
 def test_out_of_range_levels_are_refused_and_counted(bad: dict[str, Any]) -> None:
     intake = Intake(Stats())
-    intake.expect("capture", 4242)
+    intake.expect("capture", Role.CAPTURE, 4242)
     assert intake.heartbeat([heartbeat("capture", 4242, info={**GOOD, **bad})]) is None
     assert intake.stats.rejected["heartbeat_malformed"] == 1

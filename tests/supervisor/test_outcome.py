@@ -23,6 +23,7 @@ import zmq
 from supervisor.config.options import Options
 from supervisor.outcome import EXIT_UNDELIVERED
 from supervisor.process import Child
+from supervisor.reasons import Cause, Reason
 from supervisor.run import EXIT_FAILED, Supervisor
 from supervisor.rundir import RunDir
 from uplink_runtime.child import EXIT_CONFIG
@@ -96,7 +97,7 @@ def test_more_crashes_than_the_limit_give_up_with_exit_1(
 def test_requested_restarts_do_not_count_toward_giving_up(supervisor: Supervisor) -> None:
     capture = child(supervisor, "capture")
     for n in range(3 * MAX_RESTARTS):
-        capture.pending_reason = "requested by supervisor restart"
+        capture.pending_reason = Reason(Cause.REQUESTED, "requested by supervisor restart")
         supervisor._on_exit(capture, -15, now=float(n))
         assert capture.restart_at == float(n)  # at once: no backoff
     assert supervisor.exit_code == 0 and capture.intensity.recent == 0
@@ -112,13 +113,16 @@ def test_a_child_that_cannot_run_as_configured_refuses_the_run_with_exit_2(
     assert receiver.restart_at is None
 
 
-@pytest.mark.parametrize("why", ["hang: no heartbeat for 2.0 s", "memory 300 MB over 256 MB"])
+@pytest.mark.parametrize(
+    ("cause", "why"),
+    [(Cause.HANG, "hang: no heartbeat for 2.0 s"), (Cause.MEMORY, "memory 300 MB over 256 MB")],
+)
 def test_exit_2_after_the_supervisor_stopped_the_child_is_a_crash_not_a_refusal(
-    supervisor: Supervisor, why: str
+    supervisor: Supervisor, cause: Cause, why: str
 ) -> None:
     """A child that exits 2 while being stopped for a hang or memory is not a config error."""
     sender = child(supervisor, "sender-1")
-    sender.pending_reason = why
+    sender.pending_reason = Reason(cause, why)
     supervisor._on_exit(sender, EXIT_CONFIG, now=1.0)
     assert supervisor.exit_code == 0 and supervisor.stop_reason is None
     assert sender.restart_at is not None

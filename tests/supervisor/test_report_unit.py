@@ -15,6 +15,7 @@ from typing import Any
 from supervisor.ops import report
 from supervisor.ops.stats import Stats
 from supervisor.process import Child
+from uplink_runtime.roles import Role
 
 
 def beat(
@@ -25,11 +26,21 @@ def beat(
     hist: dict[int, int] | None = None,
     **info: Any,
 ) -> None:
-    stats.update({"name": name, "pid": pid, "counters": counters, "hist": hist or {}, "info": info})
+    role = Role(name.partition("-")[0])  # as the heartbeat of capture, sender-N, receiver says
+    stats.update(
+        {
+            "name": name,
+            "role": role,
+            "pid": pid,
+            "counters": counters,
+            "hist": hist or {},
+            "info": info,
+        }
+    )
 
 
 def slot(name: str, role: str, tmp_path: Path, restarts: int = 0) -> Child:
-    child = Child(name, role, f"{role}_proc", tmp_path, make_config=lambda c: {})
+    child = Child(name, Role(role), f"{role}_proc", tmp_path, make_config=lambda c: {})
     child.restarts = restarts
     return child
 

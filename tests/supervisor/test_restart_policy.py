@@ -14,6 +14,7 @@ import pytest
 from supervisor.process import Child
 from supervisor.restart import Intensity
 from uplink_runtime.backoff import Backoff
+from uplink_runtime.roles import Role
 
 
 def test_intensity_allows_max_restarts_within_the_window_and_not_one_more() -> None:
@@ -88,14 +89,14 @@ def test_the_first_retry_of_a_series_waits_first_s(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_child_is_restarted_at_once_the_first_time(tmp_path: Path) -> None:
-    child = Child("sender-1", "sender", "sender_proc", tmp_path, make_config=lambda c: {})
+    child = Child("sender-1", Role.SENDER, "sender_proc", tmp_path, make_config=lambda c: {})
     child.started_at = 100.0
     assert child.schedule_restart(now=102.0) == 0.0
     assert 0.08 <= child.schedule_restart(now=102.0) <= 0.12  # failing again: backs off
 
 
 def test_a_child_backs_off_by_how_long_it_ran(tmp_path: Path) -> None:
-    child = Child("sender-1", "sender", "sender_proc", tmp_path, make_config=lambda c: {})
+    child = Child("sender-1", Role.SENDER, "sender_proc", tmp_path, make_config=lambda c: {})
     child.backoff = Backoff(initial_s=1.0, cap_s=8.0, healthy_after_s=30.0)
     child.started_at = 100.0
     first = child.schedule_restart(now=101.0)
