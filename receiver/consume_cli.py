@@ -10,8 +10,8 @@ import sys
 
 from receiver.consume import ConsumerConfig, consume
 from receiver.sinks import SinkDown, parse_sink
+from uplink_runtime.child import EXIT_CONFIG, EXIT_CRASH, EXIT_OK
 
-_EXIT_OK, _EXIT_CRASH, _EXIT_CONFIG = 0, 1, 2  # as every child of the supervisor
 logger = logging.getLogger(__name__)
 
 
@@ -39,8 +39,8 @@ def run(argv: list[str]) -> None:
         asyncio.run(consume(config))
     except (SinkDown, ValueError, OSError) as exc:
         print(f"consumer: {exc}", file=sys.stderr)
-        sys.exit(_EXIT_CONFIG)
+        sys.exit(EXIT_CONFIG)
     except Exception:
         logger.exception("consumer crashed")
-        sys.exit(_EXIT_CRASH)
-    sys.exit(_EXIT_OK)
+        sys.exit(EXIT_CRASH)
+    sys.exit(EXIT_OK)

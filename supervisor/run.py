@@ -14,18 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 import zmq
 
-from capture_proc.sources import SourceError, open_source
 from supervisor.channels import Channels
+from supervisor.config.check import check_sources
 from supervisor.config.options import MAX_SENDERS, Options
 from supervisor.intake import BadRequest, Intake
 from supervisor.ops import report
-from supervisor.ops.devices import check_mic
 from supervisor.ops.liveview import LiveView
 from supervisor.ops.stats import Stats
 from supervisor.ops.status import row
 from supervisor.outcome import EXIT_UNDELIVERED, LinkWatch
 from supervisor.pipeline import Pipeline
-from supervisor.pipes import check_pipe, hold_fifos, pipe_arg, release
+from supervisor.pipes import hold_fifos, release
 from supervisor.process import Child, describe_exit
 from supervisor.reasons import Cause, Reason
 from supervisor.recycle import Recycler
@@ -33,7 +32,6 @@ from supervisor.retired import Kept, Retired
 from supervisor.rundir import RunDir
 from supervisor.watchdog import Limits, verdict
 from uplink_runtime.child import EXIT_CONFIG
-from uplink_runtime.errors import ConfigError
 from uplink_runtime.roles import Role
 from uplink_runtime.safefile import write_atomic
 
@@ -399,24 +397,9 @@ class Supervisor:
             self.metrics.close()
 
 
-def check_source(options: Options) -> None:
-    """A file's or device's format is known before any process starts: fail fast, in one line."""
-    samples = round(options.rate * options.frame_ms / 1000)
-    for _, source in options.stream_sources():
-        if source.partition(":")[0] == "mic":
-            check_mic(options, source)
-        elif (arg := pipe_arg(source)) is not None:
-            check_pipe(arg)
-        elif source.startswith("file:"):
-            try:
-                open_source(source, options.rate, options.channels, samples).close()
-            except SourceError as exc:
-                raise ConfigError(f"source: {exc}") from None
-
-
 def start(options: Options) -> int:
     """Run the pipeline until the duration, a signal, or the source's end; return the exit code."""
-    check_source(options)
+    check_sources(options)
     run_dir = RunDir(options.resolved_run_dir())
     longest = max((stream for stream, _ in options.stream_sources()), key=len)
     run_dir.acquire(longest_socket=f"capture-{longest}-fin.sock")  # uplink_frame/finish.py

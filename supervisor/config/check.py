@@ -33,24 +33,30 @@ def problems(file_values: dict[str, Any]) -> list[str]:
         return errors
     try:
         options = build(file_values, {})
-        _check_sources(options)
+        check_sources(options, probe=False)
         load_token(options.auth_token_file)
     except ConfigError as exc:
         return [str(exc)]
     return []
 
 
-def _check_sources(options: Options) -> None:
-    """WAV files must open with the configured format, a pipe's path must be there;
-    microphones are not probed here, nor is stdin (start checks it)."""
+def check_sources(options: Options, *, probe: bool = True) -> None:
+    """Every stream's source, before any process starts: a WAV file must open with the
+    configured format and a pipe's path must be there; with ``probe`` (``start``, not
+    ``check-config``) microphones are probed too, and stdin checked. ConfigError, one line."""
     from capture_proc.sources import SourceError, open_source
+    from supervisor.ops.devices import check_mic
     from supervisor.pipes import check_pipe, pipe_arg
 
     samples = round(options.rate * options.frame_ms / 1000)
     for _, source in options.stream_sources():
-        if (arg := pipe_arg(source)) not in (None, "-"):
-            check_pipe(arg)
-        if source.startswith("file:"):
+        if source.partition(":")[0] == "mic":
+            if probe:
+                check_mic(options, source)
+        elif (arg := pipe_arg(source)) is not None:
+            if probe or arg != "-":
+                check_pipe(arg)
+        elif source.startswith("file:"):
             try:
                 open_source(source, options.rate, options.channels, samples).close()
             except SourceError as exc:
