@@ -1,3 +1,5 @@
+"""The receiver's config: from the supervisor's file, or from its own flags when run alone."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

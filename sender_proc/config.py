@@ -1,3 +1,5 @@
+"""A sender process's frozen config: what the supervisor writes for it (keys: supervisor/config/keys.py)."""
+
 from __future__ import annotations
 
 import math
