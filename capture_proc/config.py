@@ -1,4 +1,4 @@
-"""A capture process's frozen config: what the supervisor writes for it (keys: supervisor/config/keys.py)."""
+"""A capture process's frozen config, written by the supervisor (supervisor/config/keys.py)."""
 
 from __future__ import annotations
 
