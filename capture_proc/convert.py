@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from capture_proc.sources import Captured, SourceError
+
+if TYPE_CHECKING:  # numpy loads when audio is converted, not when a format is only named
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class Converter:
 
     def push(self, pcm: bytes, last: bool = False) -> bytes:
         """Whole sample frames of ``pcm`` converted; soxr may hold some back until later."""
+        import numpy as np
+
         usable = len(pcm) - len(pcm) % self.src.block_bytes
         x = np.frombuffer(pcm[:usable], dtype=_DTYPES[self.src.sample]).astype(np.float32)
         if self.src.sample == "s16le":
@@ -89,11 +92,13 @@ class Converter:
 
     def _mix(self, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         if self.dst.channels == 1 and x.shape[1] > 1:
-            mixed: np.ndarray[Any, Any] = x.mean(axis=1, keepdims=True, dtype=np.float32)
+            mixed: np.ndarray[Any, Any] = x.mean(axis=1, keepdims=True, dtype="float32")
             return mixed
         return x
 
     def _to_s16(self, x: np.ndarray[Any, Any]) -> bytes:
+        import numpy as np
+
         scaled = np.rint(x.reshape(-1) * 32768.0)
         over = (scaled > 32767) | (scaled < -32768)
         if over.any():

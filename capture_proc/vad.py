@@ -16,8 +16,6 @@ import math
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
 from capture_proc.gate import Audio, Gate, Out
 
 RATES = (8000, 16000, 32000, 48000)
@@ -81,6 +79,8 @@ class Judge:
     def _mono(self, pcm: bytes) -> bytes:
         if self.channels == 1:
             return pcm
+        import numpy as np  # for mixing channels only: a mono stream never loads it
+
         samples = np.frombuffer(pcm, "<i2").reshape(-1, self.channels)
         mono: bytes = samples.mean(axis=1).round().astype("<i2").tobytes()  # a mean: no clipping
         return mono

@@ -35,8 +35,8 @@ source = open_source(config.source, config.rate, config.channels, config.samples
 encode(FrameMaker(config).make(0, 0.0, source.read(0)))
 """,
         # asyncio: the sender's; _hashlib: 5 MB of OpenSSL (secrets, hmac, hashlib load it).
-        # numpy is allowed: the level meter (capture_proc/levels.py) needs its C loops.
-        ("aiohttp", "socketio", "engineio", "asyncio", "_hashlib"),
+        # numpy: the tone needs none, and the level meter loads it only for large frames
+        ("aiohttp", "socketio", "engineio", "asyncio", "_hashlib", "numpy"),
     ),
     # redis: python-socketio would load it for a message queue the sender does not use
     "sender": ("sender_proc", "", ("numpy", "redis")),
