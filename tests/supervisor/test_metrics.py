@@ -27,9 +27,12 @@ def test_metrics_scrape_and_parse(procs: Procs, run_dir: Path) -> None:
     )
 
     def acked(minimum: float) -> Samples | None:
+        """A scrape in which the sender's acks and the receiver's frames both reached
+        ``minimum``: each arrives in its own process's heartbeat, so one may lag."""
         samples = scrape(port)
-        n = value(samples, "audio_uplink_frames_total", stage="acked")
-        return samples if n is not None and n >= minimum else None
+        stages = ("acked", "received")
+        counts = [value(samples, "audio_uplink_frames_total", stage=stage) for stage in stages]
+        return samples if all(n is not None and n >= minimum for n in counts) else None
 
     samples = poll_for(lambda: acked(20), timeout=30, interval=0.2)
     for name, role in (("capture", "capture"), ("sender-1", "sender"), ("receiver", "receiver")):
