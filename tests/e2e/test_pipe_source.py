@@ -33,6 +33,20 @@ def writer(procs: Procs, out: str, seconds: float, **kwargs: Any) -> subprocess.
     return procs.start(command, **kwargs)
 
 
+def on_stdin(
+    procs: Procs, run_dir: Path, tmp_path: Path, producer: subprocess.Popen[str]
+) -> tuple[subprocess.Popen[str], Path, Path]:
+    """`supervisor start --source pipe:-` reading ``producer``'s stdout: (it, WAVs, report)."""
+    rec, rep = tmp_path / "rec", tmp_path / "r.json"
+    proc = start_pipeline(
+        procs, run_dir, rec, rep, "--source", "pipe:-", *INPUT, "--duration", "120",
+        stdin=producer.stdout,
+    )  # fmt: skip
+    assert producer.stdout is not None
+    producer.stdout.close()  # the pipeline's stdin is now its only reader
+    return proc, rec, rep
+
+
 def test_sox_into_stdin_arrives_as_16k_mono_and_its_end_ends_the_run(
     procs: Procs, run_dir: Path, tmp_path: Path
 ) -> None:
@@ -41,21 +55,7 @@ def test_sox_into_stdin_arrives_as_16k_mono_and_its_end_ends_the_run(
         ["sox", *sox_args.split()],
         stdout=subprocess.PIPE,
     )
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = start_pipeline(
-        procs,
-        run_dir,
-        rec,
-        rep,
-        "--source",
-        "pipe:-",
-        *INPUT,
-        "--duration",
-        "120",
-        stdin=sox.stdout,
-    )
-    assert sox.stdout is not None
-    sox.stdout.close()  # the pipeline's stdin is now its only reader
+    proc, rec, rep = on_stdin(procs, run_dir, tmp_path, sox)
     _, err = proc.communicate(timeout=90)  # ends with sox's output, long before --duration
     assert proc.returncode == 0, err
 
@@ -111,21 +111,7 @@ def test_a_restarted_capture_on_stdin_says_the_input_is_gone_and_the_run_exits_2
     procs: Procs, run_dir: Path, tmp_path: Path
 ) -> None:
     pcm = writer(procs, "-", 60.0, stdout=subprocess.PIPE)
-    rec, rep = tmp_path / "rec", tmp_path / "r.json"
-    proc = start_pipeline(
-        procs,
-        run_dir,
-        rec,
-        rep,
-        "--source",
-        "pipe:-",
-        *INPUT,
-        "--duration",
-        "120",
-        stdin=pcm.stdout,
-    )
-    assert pcm.stdout is not None
-    pcm.stdout.close()
+    proc, rec, _ = on_stdin(procs, run_dir, tmp_path, pcm)
     first = wait_child_pid(run_dir, "capture")
     poll_for((rec / "main.wav").exists, timeout=60)
     os.kill(first, signal.SIGKILL)
