@@ -11,7 +11,7 @@ LOGS="$REPO/.venv-logs"
 mkdir -p "$LOGS"
 PY="${PYTHON:-$REPO/.venv/bin/python}"
 # the tests that exercise each dependency's API: frames (msgpack, numpy), the
-# sender's link (python-socketio, aiohttp), the receiver (aiohttp's server),
+# sender's link (websockets), the receiver (aiohttp's server),
 # metrics (prometheus-client), a whole pipeline refused and one delivered (pyzmq),
 # the Redis sink (redis, the optional feature floor_pins.py pins too) and the format converter (soxr)
 TESTS=(
@@ -38,7 +38,7 @@ if [ ! -e "$FLOOR/.installed-$hash" ]; then
 fi
 # show what was really installed, so a floor that pip could not honour is visible
 "$FLOOR/bin/python" -m pip freeze 2>/dev/null \
-    | grep -i -E '^(pyaudio|numpy|python-socketio|aiohttp|pyzmq|msgpack|prometheus.client|redis|soxr)==' \
+    | grep -i -E '^(pyaudio|numpy|python-socketio|aiohttp|websockets|pyzmq|msgpack|prometheus.client|redis|soxr)==' \
     | tr '\n' ' ' || true
 echo
 cd "$REPO"

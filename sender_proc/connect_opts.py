@@ -1,7 +1,7 @@
 """How a sender connects: the auth payload and the TLS context, built once at start.
 
-link.py passes ``client_kwargs`` to the Socket.IO client and ``connect_kwargs``
-to every ``connect``; nothing here is logged except the TLS mode.
+link.py gives both to every Socket.IO client it makes (sio_client.py);
+nothing here is logged except the TLS mode.
 """
 
 from __future__ import annotations
@@ -24,13 +24,9 @@ class ConnectOpts:
     token: str | None = field(default=None, repr=False)  # repr=False: never in a log line
     ssl_context: ssl.SSLContext | None = None
 
-    def client_kwargs(self) -> dict[str, Any]:
-        # engine.io lets the caller's websocket options override its own ssl choice
-        return {"websocket_extra_options": {"ssl": self.ssl_context}} if self.ssl_context else {}
-
-    def connect_kwargs(self) -> dict[str, Any]:
-        auth = connect_auth(self.token)
-        return {"auth": auth} if auth else {}
+    def auth(self) -> dict[str, Any] | None:
+        """The CONNECT packet's ``auth`` payload, if there is a token."""
+        return connect_auth(self.token)
 
 
 def tls_context(url: str, ca_file: str | None, insecure: bool) -> ssl.SSLContext | None:

@@ -1,10 +1,10 @@
 """Why a connect failed, in one line a person can act on.
 
-python-socketio flattens every failure into ``ConnectionError("Connection
-error")`` or ``"One or more namespaces failed to connect"``; the cause is
-still on the exception chain (aiohttp's error, then the OS's), and a
-server's own reason arrives only as a ``connect_error`` event. This module
-turns both into a :class:`LinkError`; it does no I/O.
+A connect fails with the OS's error (refused, DNS, TLS), a timeout, a
+websockets error for an HTTP answer that is no upgrade, or the server's own
+CONNECT_ERROR (sio_client.Refused); a library may hide the cause on the
+exception chain. This module turns each into a :class:`LinkError`; it does
+no I/O.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ _DETAIL = {
 def _tls_detail(exc: BaseException) -> str:
     """OpenSSL's own words (``certificate has expired``, ...) when it gave any."""
     for cause in _chain(exc):
-        why = getattr(cause, "verify_message", None)  # aiohttp's subclass lacks it
+        why = getattr(cause, "verify_message", None)  # ssl.SSLCertVerificationError's
         if isinstance(why, str) and why:
             return f"TLS verification failed ({clean(why)})"
     return "TLS handshake failed"
@@ -99,7 +99,7 @@ def _kind(exc: BaseException) -> Failure | None:
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, what it was raised from or during, and the errors aiohttp wraps."""
+    """The exception, what it was raised from or during, and the errors it wraps."""
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:

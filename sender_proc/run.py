@@ -11,11 +11,11 @@ import time
 from typing import Any
 
 import zmq
-import zmq.asyncio
 
 from sender_proc import connect_opts
 from sender_proc.config import SenderConfig
 from sender_proc.flow import FlowControl
+from sender_proc.inbox import Inbox
 from sender_proc.link import Link
 from sender_proc.reporter import Reporter
 from uplink_frame import Frame, FrameError, decode
@@ -56,7 +56,7 @@ class Sender:
             ),
         )
         self.heartbeat = Heartbeat(ctx, config.child)
-        self.pull = zmq.asyncio.Context.shadow(ctx.underlying).socket(zmq.PULL)
+        self.pull = ctx.socket(zmq.PULL)
         self.pull.linger = 0
         self.pull.rcvhwm = config.rcvhwm_frames
         self.pull.reconnect_ivl = 20  # capture restarts should reattach within a frame
@@ -64,6 +64,7 @@ class Sender:
             curve.connect_as_client(self.pull, config.curve_dir)
         for endpoint in config.endpoints:
             self.pull.connect(endpoint)
+        self.inbox = Inbox(self.pull)
         self.reporter = Reporter(ctx, config)
 
     def _link_up(self) -> None:
@@ -74,24 +75,21 @@ class Sender:
         self.flow.link_down()
         self.wake.set()
 
-    async def pull_frames(self) -> None:
-        """Move frames from ZeroMQ into the bounded pending queue (cancelled on stop)."""
-        while True:
-            await self._wait_room()
-            self._take(await self.pull.recv())
+    def _has_room(self) -> bool:
+        return not (self.config.backpressure and len(self.flow.pending) >= self.config.window)
 
     async def drain_pipe(self) -> None:
         """After a stop or a disconnect, an idle pipe is an empty pipe."""
         while True:
             await self._wait_room()
             try:
-                raw = await asyncio.wait_for(self.pull.recv(), _DRAIN_IDLE_S)
+                raw = await asyncio.wait_for(self.inbox.recv(), _DRAIN_IDLE_S)
             except TimeoutError:
                 return
             self._take(raw)
 
     async def _wait_room(self) -> None:
-        while self.config.backpressure and len(self.flow.pending) >= self.config.window:
+        while not self._has_room():
             self.room.clear()
             await self.room.wait()
 
@@ -112,35 +110,32 @@ class Sender:
         while True:
             await self.wake.wait()
             self.wake.clear()
-            while self.flow.can_send(time.time()) and self.link.up and self._link_has_room():
+            while self.flow.can_send(time.time()) and self.link.up:
                 frames = self.flow.next_batch(time.time())
                 self.room.set()
+                self.inbox.resume()
                 if not frames:
                     break
                 await self._emit(frames)
 
-    def _link_has_room(self) -> bool:
-        """Without acks only the link's own send queue can push back: keep it short."""
-        return self.config.acks or self.link.queued_packets() < 2 * self.config.window
-
     async def _emit(self, frames: list[Frame]) -> None:
+        """Emit a frame or a batch; with acks, filed in flight before the send can yield."""
         data = frames[0].to_dict() if len(frames) == 1 else to_batch(frames)
         if not self.config.acks:
             await self.link.emit(self.config.event, data, None)
             self.flow.sent(0, frames, time.time())
             return
-        holder: list[int] = []
 
         def on_ack(*reply: Any) -> None:
             ok = not (reply and isinstance(reply[0], dict) and reply[0].get("ok") is False)
-            if holder and self.flow.acked(holder[0], time.time(), ok):
+            if self.flow.acked(ack_id, time.time(), ok):
                 self.wake.set()
                 if self.flow.counters[SenderCounter.ACKED] == 1:
                     self.send_heartbeat()  # the supervisor times recoveries by this
 
-        ack_id = await self.link.emit(self.config.event, data, on_ack)
-        holder.append(ack_id)
+        ack_id = self.link.expect_ack(on_ack)
         self.flow.sent(ack_id, frames, time.time())
+        await self.link.emit(self.config.event, data, ack_id)
 
     async def expire_acks(self) -> None:
         """Return overdue credit; acks missing for stall_reconnect_ms more: reconnect."""
@@ -202,11 +197,10 @@ class Sender:
         counters.update(self.reporter.counters)
         self.heartbeat.send(counters, self.flow.latency.counts, info, final)
 
-    async def drain(self, puller: asyncio.Task[None]) -> None:
+    async def drain(self) -> None:
         """After a stop: send what is held and collect its acks, within drain_ms."""
         deadline = time.monotonic() + self.config.drain_ms / 1000
-        puller.cancel()
-        await asyncio.gather(puller, return_exceptions=True)
+        self.inbox.stop()
         if self.retiring:
             # capture is alive and the other senders pull: let go of it, then
             # read what is already in our pipe until it stays empty (closing
@@ -235,7 +229,7 @@ class Sender:
         until = min(deadline, time.monotonic() + _LET_GO_S)
         while endpoints and (left := until - time.monotonic()) > 0:
             try:
-                raw = await asyncio.wait_for(self.pull.recv(), left)
+                raw = await asyncio.wait_for(self.inbox.recv(), left)
             except TimeoutError:
                 break
             frame = self._take(raw)
@@ -258,9 +252,8 @@ class Sender:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGUSR1, self._retire)
-        puller = asyncio.create_task(self.pull_frames())
+        self.inbox.stream(self._take, self._has_room)  # frames into the bounded pending queue
         tasks = [
-            puller,
             asyncio.create_task(self.link.keep_connected()),
             asyncio.create_task(self.pump()),
             asyncio.create_task(self.expire_acks()),
@@ -269,7 +262,7 @@ class Sender:
         ]
         await self.stopping.wait()
         logger.info("sender %s stopping: draining", self.config.child.name)
-        await self.drain(puller)
+        await self.drain()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

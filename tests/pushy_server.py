@@ -1,10 +1,11 @@
 """A Socket.IO server that acks every frame and pushes binary packets it never finishes.
 
-    python -m tests.pushy_server --announce N --chunk BYTES [--every-ms MS]
+    python -m tests.pushy_server --announce N --chunk BYTES [--chunks K] [--every-ms MS]
 
 Every ``--every-ms`` it sends each client a BINARY_EVENT header announcing
-``--announce`` attachments, then one attachment of ``--chunk`` bytes, and
-never the rest (issue 14 item 9: such a server grew a sender to 440 MB).
+``--announce`` attachments, then ``--chunks`` attachments of ``--chunk``
+bytes, and never the rest (issue 14 item 9: such a server grew a sender to
+440 MB).
 """
 
 from __future__ import annotations
@@ -19,17 +20,20 @@ import socketio
 from aiohttp import web
 
 
-async def push(sio: socketio.AsyncServer, announce: int, chunk: bytes, every_s: float) -> None:
+async def push(
+    sio: socketio.AsyncServer, announce: int, chunks: list[bytes], every_s: float
+) -> None:
     holders = [{"_placeholder": True, "num": i} for i in range(announce)]
     header = f"5{announce}-" + json.dumps(["push", holders])
     while True:
         await asyncio.sleep(every_s)
         for eio_sid in list(sio.eio.sockets):
             await sio.eio.send(eio_sid, header)
-            await sio.eio.send(eio_sid, chunk)
+            for chunk in chunks:
+                await sio.eio.send(eio_sid, chunk)
 
 
-async def serve(announce: int, chunk: int, every_s: float) -> None:
+async def serve(announce: int, chunks: list[bytes], every_s: float) -> None:
     sio = socketio.AsyncServer(async_mode="aiohttp", async_handlers=False, transports=["websocket"])
 
     async def on_frame(sid: str, data: Any = None) -> dict[str, bool]:
@@ -45,7 +49,7 @@ async def serve(announce: int, chunk: int, every_s: float) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    pusher = asyncio.create_task(push(sio, announce, b"\x01" * chunk, every_s))
+    pusher = asyncio.create_task(push(sio, announce, chunks, every_s))
     try:
         await stop.wait()
     finally:
@@ -57,9 +61,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.pushy_server")
     parser.add_argument("--announce", type=int, default=1000)
     parser.add_argument("--chunk", type=int, default=1 << 20)
+    parser.add_argument("--chunks", type=int, default=1)
     parser.add_argument("--every-ms", type=float, default=50)
     args = parser.parse_args()
-    asyncio.run(serve(args.announce, args.chunk, args.every_ms / 1000))
+    chunks = [b"\x01" * args.chunk] * args.chunks
+    asyncio.run(serve(args.announce, chunks, args.every_ms / 1000))
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ encode(FrameMaker(config).make(0, 0.0, source.read(0)))
         # numpy: the tone needs none, and the level meter loads it only for large frames
         ("aiohttp", "socketio", "engineio", "asyncio", "_hashlib", "numpy"),
     ),
-    # redis: python-socketio would load it for a message queue the sender does not use
-    "sender": ("sender_proc", "", ("numpy", "redis")),
+    # aiohttp, python-socketio: the receiver's; the sender speaks sender_proc/sio_wire.py
+    "sender": ("sender_proc", "", ("numpy", "redis", "aiohttp", "socketio", "engineio")),
     "receiver": ("receiver", "", ("numpy",)),
 }
 _AS_STARTED = """
@@ -55,7 +55,7 @@ except SystemExit:
 def loaded_by(code: str) -> set[str]:
     """Top-level names of the modules loaded after ``code`` ran in a fresh interpreter.
 
-    A name mapped to None is a module kept out on purpose (sender_proc/__main__.py).
+    A name mapped to None is a module kept out on purpose.
     """
     probe = (
         f"{code}\nimport json as _json, sys as _sys\n"

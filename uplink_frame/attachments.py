@@ -8,7 +8,7 @@ never finishes grows the process without limit (the receiver went from 45 MB
 to 1 GB; advisory GHSA-55mf-67qm-4wpg, fixed the same way in socketioxide,
 and Node's socket.io-parser caps the count too). ``PendingAttachments`` is
 the policy, without I/O: it decides, the hooks (receiver/hardened.py,
-sender_proc/sio_guard.py) drop the packet and close the connection.
+sender_proc/sio_client.py) drop the packet and close the connection.
 
 Refusals, each a counter ``refused_<value>``:
 - ``attachment_count``: a header announces more than ``max_count``;

@@ -7,19 +7,21 @@ traceback (twice: engine.io's logger and ours). ``check`` decodes a text
 packet exactly as python-socketio will and refuses, with a ``Malformed`` of
 a fixed ``kind``, every shape its dispatcher assumes away. Whatever then
 still raises in dispatch is a real error (a handler's bug, a full disk) and
-is logged as one. Shared by the receiver and the senders' client.
+is logged as one. ``check_shape`` is the same refusal for a packet decoded
+by other means (sender_proc/sio_wire.py), so this module loads python-socketio
+only when ``check`` decodes. Shared by the receiver and the senders' client.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from socketio import packet as sio_packet
-
+# Socket.IO protocol 5 packet types (socketio/packet.py, socket.io-parser)
+CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR, BINARY_EVENT, BINARY_ACK = range(7)
 _MAX_DEPTH = 32  # a frame is 3 deep; a batch 5
-_EVENTS = (sio_packet.EVENT, sio_packet.BINARY_EVENT)
-_ACKS = (sio_packet.ACK, sio_packet.BINARY_ACK)
-BINARY = (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK)
+_EVENTS = (EVENT, BINARY_EVENT)
+_ACKS = (ACK, BINARY_ACK)
+BINARY = (BINARY_EVENT, BINARY_ACK)
 
 
 class Malformed(Exception):
@@ -30,33 +32,37 @@ class Malformed(Exception):
         self.kind = kind
 
 
-def check(message: str | bytes, packet_class: Any = sio_packet.Packet) -> Any:
-    """The decoded packet, or Malformed."""
+def check(message: str | bytes, packet_class: Any = None) -> Any:
+    """The packet as python-socketio decodes it (``packet_class``), or Malformed."""
+    if packet_class is None:
+        from socketio import packet
+
+        packet_class = packet.Packet
     if not isinstance(message, str):
         raise Malformed("unexpected_attachment")
     try:
         pkt = packet_class(encoded_packet=message)
     except (ValueError, TypeError, LookupError, RecursionError):
         raise Malformed("undecodable") from None
-    if pkt.packet_type not in range(len(sio_packet.packet_names)):
-        raise Malformed("packet_type")
     if pkt.namespace is not None and not isinstance(pkt.namespace, str):
         raise Malformed("namespace")
-    _check_data(pkt)
+    check_shape(pkt.packet_type, pkt.data, pkt.attachment_count)
     return pkt
 
 
-def _check_data(pkt: Any) -> None:
-    data = pkt.data
-    if pkt.packet_type in _EVENTS and not (data and isinstance(data, list)):
+def check_shape(packet_type: int, data: Any, attachment_count: int) -> None:
+    """Malformed unless a decoded packet has the shape its type promises."""
+    if packet_type not in range(BINARY_ACK + 1):
+        raise Malformed("packet_type")
+    if packet_type in _EVENTS and not (data and isinstance(data, list)):
         raise Malformed("event_shape")
-    if pkt.packet_type in _EVENTS and not isinstance(data[0], str):
+    if packet_type in _EVENTS and not isinstance(data[0], str):
         raise Malformed("event_name")
-    if pkt.packet_type in _ACKS and not isinstance(data, list):
+    if packet_type in _ACKS and not isinstance(data, list):
         raise Malformed("ack_shape")
-    if pkt.packet_type in BINARY and pkt.attachment_count <= 0:
+    if packet_type in BINARY and attachment_count <= 0:
         raise Malformed("attachment_count")
-    if not _placeholders_fit(data, pkt.attachment_count):
+    if not _placeholders_fit(data, attachment_count):
         raise Malformed("placeholder")
 
 

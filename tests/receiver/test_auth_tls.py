@@ -1,4 +1,4 @@
-"""Token auth and TLS between a real Socket.IO client (the sender's options) and the receiver."""
+"""Token auth and TLS between the senders' Socket.IO client and the receiver."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import socketio
 
 from sender_proc import connect_opts
 from sender_proc.connect_opts import ConnectOpts, tls_context
+from sender_proc.sio_client import Client
 from testkit.certs import make_ca, make_pki
 from tests.receiver.test_receiver import tone_frame
 from tests.receivers import start_receiver, stop_receiver
@@ -24,32 +24,26 @@ TOKEN = "s3cret-token-0123456789"
 
 async def try_connect(url: str, opts: ConnectOpts) -> dict[str, Any] | str:
     """The receiver's ack of one good frame, or the connection error's text."""
-    client = socketio.AsyncClient(reconnection=False, handle_sigint=False, **opts.client_kwargs())
+    client = Client(url, auth=opts.auth(), ssl_context=opts.ssl_context)
     try:
-        await client.connect(
-            url, transports=["websocket"], wait_timeout=10, **opts.connect_kwargs()
-        )
-    except socketio.exceptions.ConnectionError as exc:
-        await _settle(client, opts)
-        return f"refused: {exc}"
+        await client.connect(10)
+    except Exception as exc:
+        return f"refused: {exc!r}"
+    replies: list[Any] = []
+    acked = asyncio.Event()
+
+    def on_ack(*reply: Any) -> None:
+        replies.extend(reply)
+        acked.set()
+
+    ack_id = client.expect_ack(on_ack)
     try:
-        reply: dict[str, Any] = await client.call("audio_data", tone_frame(0), timeout=10)
+        await client.emit("audio_data", tone_frame(0), ack_id)
+        await asyncio.wait_for(acked.wait(), 10)
+        reply: dict[str, Any] = replies[0]
         return reply
     finally:
-        await client.disconnect()
-        await _settle(client, opts)
-
-
-async def _settle(client: socketio.AsyncClient, opts: ConnectOpts) -> None:
-    """Close what a refused connect leaves open (a sender reuses it; a test must not).
-
-    aiohttp closes TLS transports a moment after the session (its docs say to wait).
-    """
-    http = client.eio.http
-    if http is not None and not http.closed:
-        await http.close()
-    if opts.ssl_context is not None:
-        await asyncio.sleep(0.25)
+        await client.close(1.0)
 
 
 def test_only_clients_with_the_token_get_in(procs: Procs, tmp_path: Path) -> None:

@@ -42,7 +42,10 @@ def feed(lone_sender: LoneSender, seconds: float) -> dict[str, Any]:
     ("flags", "counter"),
     [
         (("--announce", "1000", "--chunk", "1048576"), "refused_attachment_count"),
-        (("--announce", "64", "--chunk", "1048576"), "refused_attachment_bytes"),
+        (("--announce", "64", "--chunk", "1048576", "--chunks", "3"), "refused_attachment_bytes"),
+        # the next header arrives where an attachment must: the stream is corrupt, the
+        # connection goes (as socket.io-client's "parse error")
+        (("--announce", "64", "--chunk", "1048576"), "malformed_packets"),
     ],
 )
 def test_sender_refuses_unfinished_attachments_and_stays_small(

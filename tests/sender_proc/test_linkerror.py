@@ -6,37 +6,35 @@ import asyncio
 import socket
 import ssl
 
-import aiohttp
 import pytest
-import socketio
 
 from sender_proc.linkerror import Failure, LinkError, classify, server_reason
+from sender_proc.sio_client import Client
 from supervisor.outcome import LinkWatch
 from uplink_runtime.net import free_port
 
 
 def wrapped(cause: BaseException) -> BaseException:
-    """The way engine.io and socket.io hide a cause: raised while handling it."""
+    """A cause hidden the way libraries do: another error raised while handling it."""
     try:
         try:
             raise cause
         except Exception:
-            raise socketio.exceptions.ConnectionError("Connection error") from None
-    except socketio.exceptions.ConnectionError as exc:
+            raise ConnectionError("Connection error") from None
+    except ConnectionError as exc:
         exc.__context__ = cause
         wrapper: BaseException = exc
         return wrapper
 
 
 def real_failure(url: str) -> BaseException:
-    """What aiohttp really raises for ``url``, as python-socketio would pass it on."""
+    """What the senders' client really raises for ``url``."""
 
     async def attempt() -> BaseException:
-        async with aiohttp.ClientSession() as session:
-            try:
-                await session.ws_connect(url)
-            except aiohttp.ClientError as exc:
-                return wrapped(exc)
+        try:
+            await Client(url).connect(10)
+        except Exception as exc:
+            return exc
         raise AssertionError(f"{url} answered")
 
     return asyncio.run(attempt())
