@@ -76,22 +76,51 @@ def test_wrong_token_at_the_receiver_ends_the_run(
     assert stats["rejected_auth"] >= 1 and stats["frames"] == 0
 
 
-@pytest.mark.skipif(
+needs_node = pytest.mark.skipif(
     shutil.which("node") is None or not (NODE_DIR / "node_modules" / "socket.io").is_dir(),
     reason="needs Node.js and `npm ci` in tests/node (scripts/bootstrap.sh does it)",
 )
-def test_node_socketio_server_refusal_ends_the_run(
-    procs: Procs, run_dir: Path, tmp_path: Path
-) -> None:
+
+
+def start_node_server(procs: Procs) -> tuple[str, subprocess.Popen[str]]:
     server = procs.start(
         ["node", str(NODE_DIR / "refusing_server.js"), GOOD], stdout=subprocess.PIPE
     )
     assert server.stdout is not None
     match = re.search(r"http://[\d.]+:\d+", server.stdout.readline())
     assert match, "the Node.js server did not announce its port"
+    return match.group(0), server
+
+
+@needs_node
+def test_node_socketio_server_refusal_ends_the_run(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    url, _ = start_node_server(procs)
     report = tmp_path / "r.json"
-    code, _, err, took_s = run_to_end(procs, run_dir, report, "--server", match.group(0))
+    code, _, err, took_s = run_to_end(procs, run_dir, report, "--server", url)
     assert_refused_at_start(code, err, took_s, report)
+
+
+@needs_node
+def test_node_socketio_server_gets_every_frame_as_binary(
+    procs: Procs, run_dir: Path, tmp_path: Path
+) -> None:
+    """The senders' own Socket.IO client against socket.io-parser: events, binary, acks."""
+    url, server = start_node_server(procs)
+    report = tmp_path / "r.json"
+    good = token_file(tmp_path / "good", GOOD)
+    code, _, err, _ = run_to_end(
+        procs, run_dir, report, "--server", url, "--auth-token-file", good, duration=3
+    )
+    assert code == 0, err
+    server.terminate()
+    out, _ = server.communicate(timeout=30)
+    seen = json.loads(out.strip().splitlines()[-1])
+    frames = json.loads(report.read_text())["frames"]
+    assert frames["acked"] == frames["captured"] == seen["frames"] > 100, (frames, seen)
+    assert seen["seqs"] == list(range(seen["frames"])), "out of order or repeated"
+    assert seen["not_buffers"] == 0 and seen["audio_bytes"] == 640 * seen["frames"]
 
 
 def test_unreachable_server_fails_the_run_and_says_why(
