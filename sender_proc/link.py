@@ -96,9 +96,17 @@ class Link:
         """File ``callback`` under a new ack id (before the emit that asks for it)."""
         return self._client.expect_ack(callback)
 
-    async def emit(self, event: str, data: dict[str, Any], ack_id: int | None) -> None:
-        """Emit, asking for ack ``ack_id`` if given; waits while the socket's buffer is full."""
-        await self._client.emit(event, data, ack_id)
+    def emit(self, event: str, data: dict[str, Any], ack_id: int | None) -> None:
+        """Emit, asking for ack ``ack_id`` if given (check ``has_room`` first)."""
+        self._client.emit(event, data, ack_id)
+
+    def has_room(self) -> bool:
+        """The socket's send buffer is below its high-water mark."""
+        return self._client.writable.is_set()
+
+    async def writable(self) -> None:
+        """Until the socket's send buffer drains below its mark, or the connection ends."""
+        await self._client.writable.wait()
 
     async def drop(self) -> None:
         """Abandon a stalled connection at once; keep_connected reconnects with a fresh client.

@@ -102,40 +102,51 @@ class Sender:
             return None
         self.reporter.took(frame)
         self.flow.offer(frame)
-        self.wake.set()
+        self.send_now()
         return frame
 
     async def pump(self) -> None:
-        """Emit pending frames while the window has credit."""
+        """Emit pending frames whenever woken; wait while the link's send buffer is full."""
         while True:
             await self.wake.wait()
             self.wake.clear()
-            while self.flow.can_send(time.time()) and self.link.up:
-                frames = self.flow.next_batch(time.time())
-                self.room.set()
-                self.inbox.resume()
-                if not frames:
-                    break
-                await self._emit(frames)
+            while not self.send_now():
+                await self.link.writable()
 
-    async def _emit(self, frames: list[Frame]) -> None:
-        """Emit a frame or a batch; with acks, filed in flight before the send can yield."""
+    def send_now(self) -> bool:
+        """Emit what the window allows, right away; False if the link's buffer is full.
+
+        Called where a frame or an ack arrives, so neither waits for a task switch.
+        """
+        while self.flow.can_send(time.time()) and self.link.up:
+            if not self.link.has_room():
+                return False
+            frames = self.flow.next_batch(time.time())
+            self.room.set()
+            self.inbox.resume()
+            if not frames:
+                break
+            self._emit(frames)
+        return True
+
+    def _emit(self, frames: list[Frame]) -> None:
+        """Emit a frame or a batch, filed in flight before it is written."""
         data = frames[0].to_dict() if len(frames) == 1 else to_batch(frames)
         if not self.config.acks:
-            await self.link.emit(self.config.event, data, None)
+            self.link.emit(self.config.event, data, None)
             self.flow.sent(0, frames, time.time())
             return
 
         def on_ack(*reply: Any) -> None:
             ok = not (reply and isinstance(reply[0], dict) and reply[0].get("ok") is False)
             if self.flow.acked(ack_id, time.time(), ok):
-                self.wake.set()
+                self.send_now()
                 if self.flow.counters[SenderCounter.ACKED] == 1:
                     self.send_heartbeat()  # the supervisor times recoveries by this
 
         ack_id = self.link.expect_ack(on_ack)
         self.flow.sent(ack_id, frames, time.time())
-        await self.link.emit(self.config.event, data, ack_id)
+        self.link.emit(self.config.event, data, ack_id)
 
     async def expire_acks(self) -> None:
         """Return overdue credit; acks missing for stall_reconnect_ms more: reconnect."""

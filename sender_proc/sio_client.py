@@ -84,8 +84,8 @@ class Client(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._fragments: list[bytes] = []
         self._fragment_text = False
-        self._writable = asyncio.Event()
-        self._writable.set()
+        self.writable = asyncio.Event()
+        self.writable.set()
         self._opened: asyncio.Future[Opened] = self._loop.create_future()
         self._joined: asyncio.Future[None] = self._loop.create_future()
         self._gone = asyncio.Event()
@@ -164,14 +164,14 @@ class Client(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._gone.set()
-        self._writable.set()  # an emit waiting for room returns
+        self.writable.set()  # an emit waiting for room returns
         self._end(self._why)
 
     def pause_writing(self) -> None:
-        self._writable.clear()
+        self.writable.clear()
 
     def resume_writing(self) -> None:
-        self._writable.set()
+        self.writable.set()
 
     def _events(self) -> None:
         for event in self._ws.events_received():
@@ -265,14 +265,12 @@ class Client(asyncio.Protocol):
         self.callbacks[self.last_ack_id] = callback
         return self.last_ack_id
 
-    async def emit(self, event: str, data: Any, ack_id: int | None = None) -> None:
+    def emit(self, event: str, data: Any, ack_id: int | None = None) -> None:
         """Send one event, asking for ack ``ack_id``. Never raises.
 
-        It waits first while the transport holds more than 64 KiB the kernel
-        did not take: the link's backpressure.
+        The caller checks ``writable`` first: it is cleared while the transport
+        holds more than 64 KiB the kernel did not take (the link's backpressure).
         """
-        if not self._writable.is_set():
-            await self._writable.wait()
         if self.connected:
             text, attachments = sio_wire.event_packet(event, data, ack_id)
             self._write(text, *attachments)

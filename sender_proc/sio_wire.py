@@ -13,12 +13,14 @@ bounds, uplink_frame/attachments.py), never an exception from deep inside.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from uplink_frame.attachments import PendingAttachments, Refusal
 from uplink_frame.sio_packets import (
+    ACK,
     BINARY,
     BINARY_EVENT,
     CONNECT,
@@ -30,6 +32,8 @@ from uplink_frame.sio_packets import (
 # Engine.IO 4 packet types, as the first character of a text message
 EIO_OPEN, EIO_CLOSE, EIO_PING, EIO_PONG, EIO_MESSAGE, EIO_UPGRADE, EIO_NOOP = "0123456"
 _MAX_ID_DIGITS = 15
+# the ack a server sends for nearly every frame, read without the JSON parser
+_PLAIN_ACK = re.compile(r'3(\d{1,15})\[\{"ok":true\}\]')
 _KEY = "server"  # a client has one connection: its pending packet's key
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -96,6 +100,9 @@ class Packet:
 
 def decode(text: str) -> tuple[Packet, int]:
     """A Socket.IO packet's text and how many attachments follow it, or Malformed."""
+    plain = _PLAIN_ACK.fullmatch(text)
+    if plain is not None:
+        return Packet(ACK, "/", int(plain.group(1)), [{"ok": True}]), 0
     if not text or not text[0].isdigit():
         raise Malformed("undecodable")
     kind, rest, count = int(text[0]), text[1:], 0

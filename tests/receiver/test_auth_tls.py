@@ -38,7 +38,7 @@ async def try_connect(url: str, opts: ConnectOpts) -> dict[str, Any] | str:
 
     ack_id = client.expect_ack(on_ack)
     try:
-        await client.emit("audio_data", tone_frame(0), ack_id)
+        client.emit("audio_data", tone_frame(0), ack_id)
         await asyncio.wait_for(acked.wait(), 10)
         reply: dict[str, Any] = replies[0]
         return reply
