@@ -1,8 +1,9 @@
-"""Real-time pipeline cost: capture->ack latency and steady-state CPU of capture + sender.
+"""Real-time pipeline cost: capture->ack latency and steady-state CPU of each process.
 
 Runs `supervisor start` on the tone source (16 kHz mono, 20 ms frames, embedded
-receiver over loopback) and samples /proc CPU times of each child between
---warmup and the end, so interpreter start-up is not counted.
+receiver over loopback) and samples /proc CPU times of each child and of the
+supervisor itself between --warmup and the end, so interpreter start-up is not
+counted.
 
     python bench/pipeline.py --seconds 30 [--before DIR]
 
@@ -62,6 +63,7 @@ def run(tree: Path | None, args: argparse.Namespace) -> dict[str, str]:
     proc = start_pipeline(work, total, *args.start_args, report=report_path, tree=tree)
     pids = child_pids(run_dir, time.monotonic() + 30)
     time.sleep(args.warmup)
+    pids["supervisor"] = proc.pid  # `python -m supervisor` itself: no shell in between
     start = {name: cpu_s(pid) for name, pid in pids.items()}
     time.sleep(args.seconds)
     used = {name: cpu_s(pid) - start[name] for name, pid in pids.items()}
@@ -73,10 +75,12 @@ def run(tree: Path | None, args: argparse.Namespace) -> dict[str, str]:
     report = json.loads(report_path.read_text())
     lat, frames = report["latency_ms"], report["frames"]
     rows = {f"capture->ack latency {p} (ms)": f"{lat[p]}" for p in ("p50", "p95", "p99", "max")}
-    for name in ("capture", "sender-1", "receiver"):
+    for name in ("capture", "sender-1", "supervisor", "receiver"):
         rows[f"{name} CPU (% of one core)"] = f"{100 * used[name] / args.seconds:.2f}"
     both = 100 * (used["capture"] + used["sender-1"]) / args.seconds
     rows["capture + sender CPU (%)"] = f"{both:.2f}"
+    on_device = 100 * (used["capture"] + used["sender-1"] + used["supervisor"]) / args.seconds
+    rows["capture + sender + supervisor CPU (%)"] = f"{on_device:.2f}"
     rows["frames captured / acked"] = f"{frames['captured']} / {frames['acked']}"
     rows["frames unaccounted"] = f"{frames['unaccounted']}"
     for name in PACKAGES:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from capture_proc.levels import Change, LevelMeter, measure
+from capture_proc.levels import Change, LevelMeter, _measure_numpy, _measure_small, measure
 from supervisor.ops.levels import spread
 from uplink_runtime.levels import FLOOR_DB, Alarm, level_seconds
 
@@ -52,6 +52,24 @@ def test_levels_in_dbfs_with_a_floor_for_digital_silence() -> None:
     assert loud.rms_db == pytest.approx(0.0, abs=0.01) and loud.peak == 1.0
     assert loud.clipped == FRAME
     assert measure(b"").rms_db == FLOOR_DB
+
+
+def test_the_standard_library_and_numpy_measure_the_same() -> None:
+    """Capture measures without numpy unless it is loaded: both ways must agree exactly."""
+    rng = np.random.default_rng(17)
+    ends = np.array([32767, -32768, 0, -1, 255, -256, 32512, -129], dtype="<i2")
+    for n in (1, 2, 3, 160, 320, 960):
+        for _ in range(20):
+            noise = rng.integers(-32768, 32768, n).astype("<i2")
+            odd = rng.random(n) < 0.2
+            noise[odd] = rng.choice(ends, int(odd.sum()))
+            for pcm in (noise.tobytes(), noise.tobytes() + b"\x7f"):  # an odd last byte too
+                assert _measure_small(pcm) == _measure_numpy(np, pcm[: n * 2])
+    assert _measure_small(b"\xff") == _measure_numpy(np, b"")
+    # the bytes of an end code astride two samples (-256, 127 and 0, 384) are no clipping
+    for astride in (b"\x00\xff\x7f\x00", b"\x00\x00\x80\x01"):
+        assert _measure_small(astride) == _measure_numpy(np, astride)
+        assert _measure_small(astride).clipped == 0
 
 
 def test_silent_is_raised_after_exactly_silence_alarm_s_and_cleared_by_sound() -> None:
