@@ -17,7 +17,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import zmq
 
@@ -87,30 +87,37 @@ class Channels:
         timeout_ms: int,
         on_heartbeat: Callable[[list[bytes]], None],
         on_request: Callable[[list[bytes]], bytes],
-    ) -> None:
-        """Hand each message's frames on; a request's reply goes back to its sender."""
+    ) -> bool:
+        """Hand each message's frames on; a request's reply goes back to its sender.
+
+        True if more than heartbeats came: a request, or a child's stderr (its
+        last words, or the end of the pipe when it exits).
+        """
+        more = False
         for item, _ in self.poller.poll(timeout_ms):
             if item is self.stats:
                 for parts in self._drain(self.stats):
                     on_heartbeat(parts)
             elif item is self.control:
+                more = True
                 for identity, *parts in self._drain(self.control):
                     self._reply(identity, on_request(parts))
             elif isinstance(item, int):
+                more = True
                 self._forward(item)
+        return more
 
     def _reply(self, identity: bytes, reply: bytes) -> None:
         # a client that went away, or does not read, loses its reply; we never wait
         with contextlib.suppress(zmq.Again, zmq.ZMQError):
             self.control.send_multipart([identity, b"", reply], zmq.NOBLOCK)
 
-    def _drain(self, sock: zmq.Socket[bytes], limit: int = _BATCH) -> list[list[bytes]]:
+    def _drain(self, sock: zmq.Socket[Any], limit: int = _BATCH) -> list[list[bytes]]:
         out = []
         for _ in range(limit):
-            try:
-                out.append(sock.recv_multipart(zmq.NOBLOCK))
-            except zmq.Again:
+            if not cast(int, sock.get(zmq.EVENTS)) & zmq.POLLIN:  # cheaper than raising Again
                 break
+            out.append(sock.recv_multipart(zmq.NOBLOCK))
         return out
 
     def _forward(self, fd: int) -> None:

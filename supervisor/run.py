@@ -72,6 +72,7 @@ class Supervisor:
         self.links = LinkWatch()
         self.t0 = time.monotonic()
         self.status_at = 0.0
+        self.checked_at = self.t0 - _TICK_MS / 1000  # the last look at each child: none yet
 
     # -- the main loop -------------------------------------------------------
 
@@ -123,12 +124,22 @@ class Supervisor:
             "supervisor: %s not ready after %.0f s, going on", child.name, _READY_TIMEOUT_S
         )
 
-    def _pump(self, timeout_ms: int) -> None:
-        self.channels.poll(timeout_ms, self._on_heartbeat, self._on_request)
+    def _pump(self, timeout_ms: int) -> bool:
+        return self.channels.poll(timeout_ms, self._on_heartbeat, self._on_request)
 
     def _tick(self) -> None:
-        self._pump(self._tick_ms())
+        """Read what came; look at each child if a tick has passed, a restart is due or
+        more than heartbeats came.
+
+        A heartbeat (four a second from each child) wakes this loop as the tick
+        does, but only updates the child's health: a look right after the last
+        one would find nothing new, and each costs a few waitpid calls.
+        """
+        more = self._pump(self._tick_ms())
         now = time.monotonic()
+        if not more and now < self._next_look():
+            return
+        self.checked_at = now
         for child in list(self.children):
             if self.retired.due(child, now):
                 self._forget(child, now)
@@ -154,6 +165,10 @@ class Supervisor:
         if not due:
             return _TICK_MS
         return max(0, min(_TICK_MS, math.ceil((min(due) - time.monotonic()) * 1000)))
+
+    def _next_look(self) -> float:
+        due = [c.restart_at for c in self.children if c.restart_at is not None]
+        return min([self.checked_at + _TICK_MS / 1000, *due])
 
     def _watch(self, child: Child, now: float) -> None:
         if not child.alive or child.kill_at is not None or child.removed or self.stop_reason:

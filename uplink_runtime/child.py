@@ -211,6 +211,7 @@ class Heartbeat:
 
 _FIELDS = {"name", "role", "pid", "counters", "hist", "info"}
 _ROLES = tuple(Role)
+_STR, _INT, _INT_KEYS = frozenset({str}), frozenset({int}), frozenset({int, bool})
 
 
 def decode_heartbeat(raw: bytes) -> dict[str, Any]:
@@ -234,17 +235,28 @@ def _check_shape(msg: dict[str, Any]) -> None:
     if msg["role"] not in _ROLES:
         raise ValueError(f"heartbeat role must be one of {', '.join(_ROLES)}")
     msg["role"] = Role(msg["role"])
-    for key, keys_are in (("counters", str), ("hist", int)):
-        table = msg[key]
-        if not isinstance(table, dict) or not all(
-            isinstance(k, keys_are) and _is_int(v) for k, v in table.items()
-        ):
-            raise ValueError(f"heartbeat {key} must map {keys_are.__name__} to int")
+    for key, keys_are in (("counters", _STR), ("hist", _INT_KEYS)):
+        if not _maps_to_int(msg[key], keys_are):
+            name = "str" if keys_are is _STR else "int"
+            raise ValueError(f"heartbeat {key} must map {name} to int")
     info = msg["info"]
     if not isinstance(info, dict) or not all(
         isinstance(info.get(k, 0.0), int | float) for k in ("rss_mb", "cpu_s")
     ):
         raise ValueError("heartbeat info must be a map with numeric rss_mb/cpu_s")
+
+
+def _maps_to_int(table: object, key_types: frozenset[type]) -> bool:
+    """A dict from ``key_types`` to int (never bool), in two C loops instead of a Python one.
+
+    msgpack makes no int or str subclass but bool, so these exact types say what
+    isinstance would: a hist key may be a bool (isinstance(True, int)), a value not.
+    """
+    return (
+        isinstance(table, dict)
+        and set(map(type, table)) <= key_types
+        and set(map(type, table.values())) <= _INT
+    )
 
 
 def _is_int(value: object) -> bool:
