@@ -59,6 +59,7 @@ _FIELDS = (
     "audio",
 )
 _SILENCE_FIELDS = (*_FIELDS, "silent", "frame_samples")
+_FIELD_SET, _SILENCE_FIELD_SET = frozenset(_FIELDS), frozenset(_SILENCE_FIELDS)
 
 
 class FrameError(ValueError):
@@ -172,8 +173,8 @@ def from_dict(obj: object, max_bytes: int = MAX_MESSAGE_BYTES) -> Frame:
     if not isinstance(version, int) or isinstance(version, bool) or version not in (2, 3):
         shown = repr(version)[:32]
         raise FrameError(f"unsupported frame version {shown}, expected {VERSION} or 3")
-    fields = set(_SILENCE_FIELDS if version == SILENCE_VERSION else _FIELDS)
-    keys = set(obj)
+    fields = _SILENCE_FIELD_SET if version == SILENCE_VERSION else _FIELD_SET
+    keys = obj.keys()
     if keys != fields:
         missing = sorted(fields - keys)
         extra = sorted(str(k)[:32] for k in keys - fields)
