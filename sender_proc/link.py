@@ -108,7 +108,7 @@ class Link:
         """Until the socket's send buffer drains below its mark, or the connection ends."""
         await self._client.writable.wait()
 
-    async def drop(self) -> None:
+    def drop(self) -> None:
         """Abandon a stalled connection at once; keep_connected reconnects with a fresh client.
 
         A stalled peer does not answer a polite close, so the socket is aborted.

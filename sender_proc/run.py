@@ -34,6 +34,7 @@ from uplink_runtime.child import (
 logger = logging.getLogger(__name__)
 _DRAIN_IDLE_S = 0.2  # nothing routes to us any more: a pipe empty this long is drained
 _LET_GO_S = 1.0  # a retiring sender waits this long at most for a frame from each capture
+_SLACK_S = 0.025  # periodic work done this early by a frame saves the timer's wake
 
 
 class Sender:
@@ -66,6 +67,8 @@ class Sender:
             self.pull.connect(endpoint)
         self.inbox = Inbox(self.pull)
         self.reporter = Reporter(ctx, config)
+        self._timer: asyncio.TimerHandle | None = None
+        self._report_due = self._expire_due = 0.0
 
     def _link_up(self) -> None:
         self.flow.link_up(time.time())
@@ -103,6 +106,7 @@ class Sender:
         self.reporter.took(frame)
         self.flow.offer(frame)
         self.send_now()
+        self.periodic()
         return frame
 
     async def pump(self) -> None:
@@ -148,50 +152,56 @@ class Sender:
         self.flow.sent(ack_id, frames, time.time())
         self.link.emit(self.config.event, data, ack_id)
 
-    async def expire_acks(self) -> None:
-        """Return overdue credit; acks missing for stall_reconnect_ms more: reconnect."""
-        period = min(0.25, self.config.ack_timeout_ms / 4000)
-        while True:
-            await asyncio.sleep(period)
-            now = time.time()
-            stalled = self.flow.stalled_since
-            expired = self.flow.expire(now)
-            for ack_id in expired:
-                self.link.forget_ack(ack_id)
-            if expired:
-                self.wake.set()
-            if stalled is None and self.flow.stalled_since is not None:
-                acked = self.flow.counters[SenderCounter.ACKED]
-                hint = "" if acked else " (never acked: acks = false?)"
-                logger.warning(
-                    "sender %s: no ack for %d ms, link stalled%s",
-                    self.name,
-                    self.config.ack_timeout_ms,
-                    hint,
-                )
-            elif stalled is not None and now - stalled >= self.config.stall_reconnect_ms / 1000:
-                logger.warning(
-                    "sender %s: stalled for %.1f s, reconnecting", self.name, now - stalled
-                )
-                await self.link.drop()
+    def periodic(self) -> None:
+        """Reports to capture, heartbeats and ack expiry, whichever is due; re-arms its timer.
 
-    async def report(self) -> None:
-        """Fates and takings to capture every BEAT_S: also the lease that keeps our frames ours."""
-        while True:
-            self.send_report()
+        Each frame calls it too, and does what falls due before the next frame
+        could (``_SLACK_S``): while frames flow the timer never fires, and in
+        this VM every wake of a thread costs ~80 us (issue 17's small device).
+        """
+        now = time.monotonic()
+        soon = now + _SLACK_S
+        if soon >= self._report_due:
+            self._report_due = now + BEAT_S
+            self.send_report()  # also the lease that keeps our frames ours
             if self.flow.pending:  # a partial batch is due by time, not by a new frame
-                self.wake.set()
-            await asyncio.sleep(BEAT_S)
+                self.send_now()
+        if soon >= self.heartbeat.next_due:
+            self.send_heartbeat()
+        if soon >= self._expire_due:
+            self._expire_due = now + min(0.25, self.config.ack_timeout_ms / 4000)
+            self.expire_acks()
+        if self._timer is not None:
+            self._timer.cancel()
+        due = min(self._report_due, self.heartbeat.next_due, self._expire_due)
+        self._timer = asyncio.get_running_loop().call_at(due, self.periodic)
+
+    def expire_acks(self) -> None:
+        """Return overdue credit; acks missing for stall_reconnect_ms more: reconnect."""
+        now = time.time()
+        stalled = self.flow.stalled_since
+        expired = self.flow.expire(now)
+        for ack_id in expired:
+            self.link.forget_ack(ack_id)
+        if stalled is None and self.flow.stalled_since is not None:
+            acked = self.flow.counters[SenderCounter.ACKED]
+            hint = "" if acked else " (never acked: acks = false?)"
+            logger.warning(
+                "sender %s: no ack for %d ms, link stalled%s",
+                self.name,
+                self.config.ack_timeout_ms,
+                hint,
+            )
+        elif stalled is not None and now - stalled >= self.config.stall_reconnect_ms / 1000:
+            logger.warning("sender %s: stalled for %.1f s, reconnecting", self.name, now - stalled)
+            self.link.drop()
+        if expired:  # the credit back, after a drop would have taken it: no probe sent to die
+            self.send_now()
 
     def send_report(self, bye: bool = False) -> None:
         self.reporter.settled(self.flow.settled)
         self.flow.settled.clear()
         self.reporter.send(bye)
-
-    async def beat(self) -> None:
-        while True:
-            self.send_heartbeat()
-            await asyncio.sleep(self.heartbeat.interval_s)
 
     def send_heartbeat(self, final: bool = False) -> None:
         info = {
@@ -263,17 +273,17 @@ class Sender:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGUSR1, self._retire)
+        self.periodic()
         self.inbox.stream(self._take, self._has_room)  # frames into the bounded pending queue
         tasks = [
             asyncio.create_task(self.link.keep_connected()),
             asyncio.create_task(self.pump()),
-            asyncio.create_task(self.expire_acks()),
-            asyncio.create_task(self.beat()),
-            asyncio.create_task(self.report()),
         ]
         await self.stopping.wait()
         logger.info("sender %s stopping: draining", self.config.child.name)
         await self.drain()
+        if self._timer is not None:
+            self._timer.cancel()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
