@@ -69,19 +69,21 @@ def attack_with_random_bytes(path: Path) -> None:
             raw.sendall(os.urandom(4096) if n % 2 else b"\x00\x10" + os.urandom(600))
 
 
-def attack_stats(ctx: zmq.Context[Any], endpoint: str, sender_pid: int) -> None:
-    with ctx.socket(zmq.PUSH) as push:
-        push.linger = 15_000  # a loaded machine may take seconds to read 1000 messages
-        push.connect(endpoint)
-        push.send(heartbeat("sender-1", sender_pid, info={"pending": "x"}))
-        push.send(heartbeat("sender-1", sender_pid, hist={10**6: 1}))
-        push.send(heartbeat("sender-1", sender_pid, info={"cpu_s": float("nan")}))
-        push.send(heartbeat("sender-1", sender_pid, info={"rms_db": float("nan")}))
-        push.send_multipart([heartbeat("sender-1", sender_pid), b"more"])
-        push.send(b"\x91" * 100_000)  # msgpack arrays nested 100,000 deep
-        for i in range(FOREIGN_NAMES):
-            push.send(heartbeat(f"stranger-{i}", 4_000_000 + i))
-        push.send(heartbeat("sender-1", sender_pid + 1))  # a pid we never started
+def attack_stats(ctx: zmq.Context[Any], endpoint: str, sender_pid: int) -> zmq.Socket[Any]:
+    """Forged heartbeats; the socket stays open: libzmq may drop what a closed socket still held."""
+    push = ctx.socket(zmq.PUSH)
+    push.linger = 0
+    push.connect(endpoint)
+    push.send(heartbeat("sender-1", sender_pid, info={"pending": "x"}))
+    push.send(heartbeat("sender-1", sender_pid, hist={10**6: 1}))
+    push.send(heartbeat("sender-1", sender_pid, info={"cpu_s": float("nan")}))
+    push.send(heartbeat("sender-1", sender_pid, info={"rms_db": float("nan")}))
+    push.send_multipart([heartbeat("sender-1", sender_pid), b"more"])
+    push.send(b"\x91" * 100_000)  # msgpack arrays nested 100,000 deep
+    for i in range(FOREIGN_NAMES):
+        push.send(heartbeat(f"stranger-{i}", 4_000_000 + i))
+    push.send(heartbeat("sender-1", sender_pid + 1))  # a pid we never started
+    return push
 
 
 @pytest.fixture
@@ -97,14 +99,6 @@ def test_the_supervisor_survives_every_attack_and_counts_it(
     sender_pid = wait_child_pid(run_dir, "sender-1")
     wav = tmp_path / "rec" / "main.wav"
     poll_for(wav.exists, timeout=30)
-    ctx: zmq.Context[Any] = zmq.Context()
-    try:
-        attack_control(ctx, f"ipc://{run_dir / 'control.sock'}")
-        for name in ("control.sock", "stats.sock"):
-            attack_with_random_bytes(run_dir / name)
-        attack_stats(ctx, f"ipc://{run_dir / 'stats.sock'}", sender_pid)
-    finally:
-        ctx.term()
     foreign = FOREIGN_NAMES + 1
     seen: list[Any] = []
 
@@ -115,10 +109,19 @@ def test_the_supervisor_survives_every_attack_and_counts_it(
         n = status and status["rejected_messages"].get("heartbeat_foreign", 0)
         return status if n and n >= foreign else None
 
-    try:  # control still answers, and every forged heartbeat was seen
-        status = poll_for(every_forgery_counted, timeout=90)
-    except AssertionError:
-        raise AssertionError(f"forged heartbeats not all counted: {seen}") from None
+    ctx: zmq.Context[Any] = zmq.Context()
+    try:
+        attack_control(ctx, f"ipc://{run_dir / 'control.sock'}")
+        for name in ("control.sock", "stats.sock"):
+            attack_with_random_bytes(run_dir / name)
+        push = attack_stats(ctx, f"ipc://{run_dir / 'stats.sock'}", sender_pid)
+        try:  # control still answers, and every forged heartbeat was seen
+            status = poll_for(every_forgery_counted, timeout=90)
+        except AssertionError:
+            raise AssertionError(f"forged heartbeats not all counted: {seen}") from None
+        push.close()
+    finally:
+        ctx.destroy(linger=0)
     assert {row["name"] for row in status["processes"]} == {"receiver", "sender-1", "capture"}
     size_then = wav.stat().st_size
     poll_for(lambda: wav.stat().st_size > size_then, timeout=30)  # the audio still flows
