@@ -71,7 +71,7 @@ def attack_with_random_bytes(path: Path) -> None:
 
 def attack_stats(ctx: zmq.Context[Any], endpoint: str, sender_pid: int) -> zmq.Socket[Any]:
     """Forged heartbeats; the socket stays open: libzmq may drop what a closed socket still held."""
-    push = ctx.socket(zmq.PUSH)
+    push: zmq.Socket[Any] = ctx.socket(zmq.PUSH)
     push.linger = 0
     push.connect(endpoint)
     push.send(heartbeat("sender-1", sender_pid, info={"pending": "x"}))
