@@ -171,10 +171,16 @@ class Sender:
         if soon >= self._expire_due:
             self._expire_due = now + min(0.25, self.config.ack_timeout_ms / 4000)
             self.expire_acks()
+        due = min(self._report_due, self.heartbeat.next_due, self._expire_due)
+        if self._timer is not None and self._timer.when() == due:
+            return  # nothing fell due: the armed timer stands (most frames)
         if self._timer is not None:
             self._timer.cancel()
-        due = min(self._report_due, self.heartbeat.next_due, self._expire_due)
-        self._timer = asyncio.get_running_loop().call_at(due, self.periodic)
+        self._timer = asyncio.get_running_loop().call_at(due, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self.periodic()
 
     def expire_acks(self) -> None:
         """Return overdue credit; acks missing for stall_reconnect_ms more: reconnect."""

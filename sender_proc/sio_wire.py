@@ -17,6 +17,7 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from uplink_frame.attachments import PendingAttachments, Refusal
 from uplink_frame.sio_packets import (
@@ -40,8 +41,6 @@ _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 def engineio_url(url: str, path: str = "socket.io") -> str:
     """The websocket URL python-engineio derives from a server URL (its path is not used)."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     scheme = "wss" if parts.scheme in ("https", "wss") else "ws"
     query = f"{parts.query}&" if parts.query else ""
