@@ -68,7 +68,7 @@ class Sender:
         self.inbox = Inbox(self.pull)
         self.reporter = Reporter(ctx, config)
         self._timer: asyncio.TimerHandle | None = None
-        self._report_due = self._expire_due = 0.0
+        self._report_due = self._expire_due = self._next_due = 0.0
 
     def _link_up(self) -> None:
         self.flow.link_up(time.time())
@@ -161,6 +161,8 @@ class Sender:
         """
         now = time.monotonic()
         soon = now + _SLACK_S
+        if soon < self._next_due:
+            return  # nothing due before the next frame, and the timer is armed for it
         if soon >= self._report_due:
             self._report_due = now + BEAT_S
             self.send_report()  # also the lease that keeps our frames ours
@@ -172,8 +174,9 @@ class Sender:
             self._expire_due = now + min(0.25, self.config.ack_timeout_ms / 4000)
             self.expire_acks()
         due = min(self._report_due, self.heartbeat.next_due, self._expire_due)
+        self._next_due = due  # a heartbeat sent meanwhile only moves it later
         if self._timer is not None and self._timer.when() == due:
-            return  # nothing fell due: the armed timer stands (most frames)
+            return  # nothing fell due: the armed timer stands
         if self._timer is not None:
             self._timer.cancel()
         self._timer = asyncio.get_running_loop().call_at(due, self._on_timer)

@@ -37,6 +37,7 @@ _MAX_ID_DIGITS = 15
 _PLAIN_ACK = re.compile(r'3(\d{1,15})\[\{"ok":true\}\]')
 _KEY = "server"  # a client has one connection: its pending packet's key
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
+_SCALARS = frozenset((str, int, float, bool, type(None)))  # exact types: no subclass
 
 
 def engineio_url(url: str, path: str = "socket.io") -> str:
@@ -69,8 +70,11 @@ def _deconstruct(data: Any, attachments: list[bytes]) -> Any:
     if isinstance(data, bytes | bytearray | memoryview):
         attachments.append(data if isinstance(data, bytes) else bytes(data))
         return {"_placeholder": True, "num": len(attachments) - 1}
-    if isinstance(data, dict):
-        return {key: _deconstruct(value, attachments) for key, value in data.items()}
+    if isinstance(data, dict):  # a frame's fields: scalars stay as they are, without a call
+        return {
+            key: value if type(value) in _SCALARS else _deconstruct(value, attachments)
+            for key, value in data.items()
+        }
     if isinstance(data, list | tuple):
         return [_deconstruct(item, attachments) for item in data]
     return data
