@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import ssl
 import struct
 import sys
@@ -54,6 +55,9 @@ _WRITE_HIGH = 64 * 1024  # bytes the kernel did not take yet: past it, emits wai
 # a text message where an attachment must come, or the reverse: the stream is
 # out of step and every packet after it suspect; socket.io-client closes too
 _OUT_OF_STEP = ("unexpected_text", "unexpected_attachment")
+# the server's ack of one frame, alone in what one read brought: one unmasked,
+# unfragmented text frame "43<id>[{"ok":true}]" (Engine.IO message, Socket.IO ack)
+_ACK_FRAME = re.compile(rb'\x81[\x10-\x1e]43(\d{1,15})\[\{"ok":true\}\]')
 _MASKS = 4096  # bytes of os.urandom read at once: 1024 frames' masking keys
 _HEADS = (struct.Struct("!BB"), struct.Struct("!BBH"), struct.Struct("!BBQ"))
 
@@ -163,9 +167,33 @@ class Client(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._last_rx = self._loop.time()
+        if self._plain_ack(data):
+            return
         self._ws.receive_data(data)
         self._events()
         self._flush()
+
+    def _plain_ack(self, data: bytes) -> bool:
+        """An ack read without the websocket parser and sio_wire's Reader; False if not one.
+
+        Nearly every read is one: the parser would cost ~60 us of a sender's
+        ~600 us per frame in this VM. Only when both parsers are between
+        messages: websockets holds no partial frame and is mid no fragmented
+        message (a frame here is whole, and no state of its own changes on a data
+        frame read), and no packet waits for its attachments.
+        """
+        ack = _ACK_FRAME.fullmatch(data)
+        if (
+            ack is None
+            or data[1] != len(data) - 2
+            or self._fragments
+            or not self._reader.idle
+            or self._ws.state is not State.OPEN
+            or self._ws.reader.buffer
+        ):
+            return False
+        self._packet(Packet(ACK, "/", int(ack.group(1)), [{"ok": True}]))
+        return True
 
     def eof_received(self) -> bool | None:
         self._ws.receive_eof()

@@ -159,6 +159,11 @@ class Reader:
         self._partial: tuple[Packet, int] | None = None
         self._got: list[bytes] = []
 
+    @property
+    def idle(self) -> bool:
+        """Between packets: no packet waits for its attachments."""
+        return self._partial is None
+
     def feed(self, message: str | bytes) -> Event | None:
         """One message: an Event, None (nothing to do yet), Malformed or Refusal raised."""
         now = time.monotonic()

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from sender_proc.sio_client import Client
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455's, for Sec-WebSocket-Accept
 
 
 def parse_as_server(data: bytes) -> list[Frame]:
@@ -51,3 +57,106 @@ def test_each_frame_has_its_own_masking_key_across_refills() -> None:
     keys = {raw[i + 2 : i + 6] for i in range(0, len(raw), 10)}
     assert len(keys) > 1490  # 1500 random 32-bit keys: even one repeat is rare
     assert all(f.data == b"\0\0\0\0" for f in parse_as_server(raw))
+
+
+class Wire(asyncio.Transport):
+    """A transport that keeps what the client writes and says whether it was aborted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.aborted = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
+        for data in list_of_data:
+            self.write(data)
+
+    def is_closing(self) -> bool:
+        return self.aborted
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def close(self) -> None:
+        self.aborted = True
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
+
+def server_frame(text: str) -> bytes:
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+
+
+async def open_client() -> tuple[Client, Wire]:
+    """A client whose websocket handshake is done and whose Socket.IO session is open."""
+    client, wire = Client("http://127.0.0.1:9"), Wire()
+    client.connection_made(wire)
+    request = client._ws.connect()
+    client._ws.send_request(request)
+    key = request.headers["Sec-WebSocket-Key"]
+    accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+    client.data_received(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + f"Sec-WebSocket-Accept: {accept}\r\n\r\n".encode()
+    )
+    client.connected = True
+    return client, wire
+
+
+def acks_seen(chunks: list[bytes], *, before: str | None = None) -> tuple[list[Any], Wire]:
+    """Feed the server's bytes in ``chunks``; the replies of acks 1 and 2, in order."""
+
+    async def run() -> tuple[list[Any], Wire]:
+        client, wire = await open_client()
+        replies: list[Any] = []
+        for _ in range(2):
+            client.expect_ack(lambda *reply: replies.append(reply))
+        if before is not None:
+            client.data_received(server_frame(before))
+        for chunk in chunks:
+            client.data_received(chunk)
+        return replies, wire
+
+    return asyncio.run(run())
+
+
+ACK_1, ACK_2 = server_frame('431[{"ok":true}]'), server_frame('432[{"ok":true}]')
+
+
+def test_an_ack_alone_in_a_read_is_read_without_the_parser() -> None:
+    def no_parser(data: bytes | bytearray) -> None:
+        raise AssertionError("the websocket parser ran")
+
+    async def run() -> list[Any]:
+        client, _ = await open_client()  # the handshake goes through the parser
+        client._ws.receive_data = no_parser  # type: ignore[method-assign]
+        replies: list[Any] = []
+        client.expect_ack(lambda *reply: replies.append(reply))
+        client.data_received(ACK_1)
+        return replies
+
+    assert asyncio.run(run()) == [({"ok": True},)]
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        pytest.param([ACK_1[:3], ACK_1[3:] + ACK_2], id="split-across-reads"),
+        pytest.param([ACK_1 + ACK_2], id="two-in-one-read"),
+        pytest.param([ACK_1[:1], ACK_1[1:], ACK_2], id="header-split"),
+    ],
+)
+def test_acks_not_alone_in_a_read_are_parsed(chunks: list[bytes]) -> None:
+    replies, wire = acks_seen(chunks)
+    assert replies == [({"ok": True},), ({"ok": True},)]
+    assert not wire.aborted
+
+
+def test_an_ack_where_an_attachment_must_come_ends_the_connection() -> None:
+    replies, wire = acks_seen([ACK_1], before='451-["news",{"_placeholder":true,"num":0}]')
+    assert replies == []
+    assert wire.aborted
