@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import dataclasses
 import functools
+import gc
 import json
 import logging
 import os
@@ -93,6 +94,9 @@ def start_child(spec: ChildSpec) -> None:
     """What every child does first: log with its name, die with the supervisor."""
     setup_logging(spec.name, spec.log_format)
     die_with_parent(spec.parent_pid)
+    # what is imported by now lives as long as the process: no full collection need walk
+    # it again (one cost a sender ~6 ms of CPU, 130 ms of wall time under a 5 % quota)
+    gc.freeze()
     if spec.role in os.environ.get("AUDIO_UPLINK_TEST_CRASH", "").split(","):
         print(f"{spec.name}: crashing at start (AUDIO_UPLINK_TEST_CRASH)", file=sys.stderr)
         sys.exit(EXIT_CRASH)
