@@ -148,13 +148,18 @@ class Client(asyncio.Protocol):
         self._watch = self._loop.call_later(self._silence_s, self._check_silence)
 
     async def _until(self, step: asyncio.Future[Any]) -> Any:
-        """A handshake step, or the reason the connection ended first."""
+        """A handshake step, or the reason the connection ended first.
+
+        A step may be done on a connection that has ended since: the server's
+        answer and a packet that ends the connection (a refused attachment)
+        came in one read. That connection must not be reported up.
+        """
         gone = asyncio.ensure_future(self._gone.wait())
         try:
             await asyncio.wait((step, gone), return_when=asyncio.FIRST_COMPLETED)
         finally:
             gone.cancel()
-        if step.done():
+        if step.done() and (step.exception() is not None or not self._ended):
             return step.result()
         raise self._ws.handshake_exc or ConnectionError(f"connection ended: {self._why}")
 

@@ -160,3 +160,75 @@ def test_an_ack_where_an_attachment_must_come_ends_the_connection() -> None:
     replies, wire = acks_seen([ACK_1], before='451-["news",{"_placeholder":true,"num":0}]')
     assert replies == []
     assert wire.aborted
+
+
+class OneReadServer:
+    """A server that opens the websocket and Engine.IO, reads the client's CONNECT, then
+    sends the namespace's CONNECT answer and ``after_connect`` in one write."""
+
+    def __init__(self, after_connect: bytes) -> None:
+        self.after_connect = after_connect
+        self.done = asyncio.Event()
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.wait_for(self.done.wait(), 10)  # the connection closed on both ends
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await reader.readuntil(b"\r\n\r\n")
+            key = next(
+                line.split(b":", 1)[1].strip()
+                for line in request.split(b"\r\n")
+                if line.lower().startswith(b"sec-websocket-key:")
+            )
+            accept = base64.b64encode(hashlib.sha1(key + WS_GUID.encode()).digest())
+            writer.write(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            )
+            writer.write(server_frame('0{"sid":"e","pingInterval":25000,"pingTimeout":20000}'))
+            await reader.read(64)  # the client's CONNECT
+            writer.write(server_frame('40{"sid":"s"}') + self.after_connect)
+            while await reader.read(4096):  # until the client goes
+                pass
+        finally:
+            writer.close()
+            self.done.set()
+
+
+def test_a_connection_ended_in_the_read_that_joined_it_is_not_reported_up() -> None:
+    # a binary packet's header, then text where its attachment must come: "parse error"
+    header = server_frame('451-["push",{"_placeholder":true,"num":0}]')
+    out_of_step = header + server_frame('42["news"]')
+
+    async def run() -> BaseException | None:
+        async with OneReadServer(out_of_step) as url:
+            client = Client(url)
+            try:
+                await client.connect(10)
+            except ConnectionError as exc:
+                return exc
+            client.abort()
+            return None
+
+    error = asyncio.run(run())
+    assert isinstance(error, ConnectionError)
+    assert "parse error" in str(error)
+
+
+def test_a_clean_join_in_one_read_is_up() -> None:
+    async def run() -> bool:
+        async with OneReadServer(b"") as url:
+            client = Client(url)
+            await client.connect(10)
+            up = client.connected
+            client.abort()
+            return up
+
+    assert asyncio.run(run())
