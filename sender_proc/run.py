@@ -164,7 +164,8 @@ class Sender:
         if soon < self._next_due:
             return  # nothing due before the next frame, and the timer is armed for it
         if soon >= self._report_due:
-            self._report_due = now + BEAT_S
+            # one every BEAT_S on average: from when it was due, as a frame does it early
+            self._report_due = max(self._report_due, now - _SLACK_S) + BEAT_S
             self.send_report()  # also the lease that keeps our frames ours
             if self.flow.pending:  # a partial batch is due by time, not by a new frame
                 self.send_now()
