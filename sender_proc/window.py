@@ -37,6 +37,7 @@ class DelayWindow:
         self._period_start = now
         self._last_cut = now
         self._gaps: deque[float] = deque(maxlen=_GAPS)
+        self._service_s: float | None = None  # of _gaps, kept: every frame asks for it
         self._last_ack: float | None = None  # set while the server has frames in line
 
     @property
@@ -51,6 +52,7 @@ class DelayWindow:
         """An ack came ``rtt`` s after its emit; ``busy``: more frames were in line behind it."""
         if self._last_ack is not None:
             self._gaps.append(now - self._last_ack)
+            self._service_s = sorted(self._gaps)[(len(self._gaps) - 1) // 2]  # median_low
         self._last_ack = now if busy else None
         if now - self._period_start >= _BASE_PERIOD_S:
             self._mins = [float("inf"), self._mins[0]]
@@ -76,6 +78,4 @@ class DelayWindow:
     @property
     def service_s(self) -> float | None:
         """Seconds the server takes per frame when it is busy (None until measured)."""
-        if not self._gaps:
-            return None
-        return sorted(self._gaps)[(len(self._gaps) - 1) // 2]  # statistics.median_low
+        return self._service_s
