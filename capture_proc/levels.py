@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import array
 import math
-import operator
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,7 +98,11 @@ def _measure_small(pcm: bytes) -> FrameLevel:
         return FrameLevel(0, 0.0, 0.0, 0)
     # a list's loops run about twice as fast as an array's, which makes an int per read
     s = x.tolist()
-    energy = sum(map(operator.mul, s, s))
+    # hypot's C loop takes a quarter of the time of sum(map(operator.mul, s, s)), and its
+    # square rounds back to that exact integer: hypot errs by under an ulp, and for at
+    # most _SMALL samples the sum is below 2**40, so h * h is off by less than 2**-10
+    h = math.hypot(*s)
+    energy = round(h * h)
     top, bottom = max(s), min(s)
     peak = max(top, -bottom) / _FULL_SCALE
     clipped = 0
