@@ -40,8 +40,10 @@ class Finishes:
         )
         self._logged_at = 0.0
         self._swept_at = 0.0
+        self.read_at = -math.inf  # monotonic time of the last read
 
     def read(self, now: float) -> None:
+        self.read_at = now
         for _ in range(_READ_MOST):
             if not self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:  # cheaper than zmq.Again
                 break

@@ -117,7 +117,7 @@ class _Loop:
             self.publisher.count_dropped(CaptureCounter.QUEUE, source.take_dropped())
             if got is not None:
                 self._publish(self.config.seq_start + got.index, got.t_capture, got.audio)
-            self.publisher.serve(0)
+            self.publisher.serve(0, steady=True)
             info = {"next_seq": self.next_seq, **source.info}
             self.publisher.beat(self.heartbeat, info, extra=source.counters)
             if got is None and source.ended:
