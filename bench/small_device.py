@@ -169,6 +169,8 @@ def one_run(
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=_START_TIMEOUT_S)
             throttled = quota.throttled_s()
+        if not (work / "report.json").exists():
+            sys.exit(f"small_device: the supervisor exited without a report (flags: {extra})")
         report = json.loads((work / "report.json").read_text())
         streams = json.loads((work / "rec" / "stats.json").read_text())["streams"]
         written = sum(s.get("frames", 0) for s in streams.values())
