@@ -34,7 +34,7 @@ from uplink_frame.sio_packets import (
 EIO_OPEN, EIO_CLOSE, EIO_PING, EIO_PONG, EIO_MESSAGE, EIO_UPGRADE, EIO_NOOP = "0123456"
 _MAX_ID_DIGITS = 15
 # the ack a server sends for nearly every frame, read without the JSON parser
-_PLAIN_ACK = re.compile(r'3(\d{1,15})\[\{"ok":true\}\]')
+PLAIN_ACK = re.compile(r'3(\d{1,15})\[\{"ok":true\}\]')
 _KEY = "server"  # a client has one connection: its pending packet's key
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 _SCALARS = frozenset((str, int, float, bool, type(None)))  # exact types: no subclass
@@ -103,7 +103,7 @@ class Packet:
 
 def decode(text: str) -> tuple[Packet, int]:
     """A Socket.IO packet's text and how many attachments follow it, or Malformed."""
-    plain = _PLAIN_ACK.fullmatch(text)
+    plain = PLAIN_ACK.fullmatch(text)
     if plain is not None:
         return Packet(ACK, "/", int(plain.group(1)), [{"ok": True}]), 0
     if not text or not text[0].isdigit():

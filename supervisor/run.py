@@ -161,14 +161,20 @@ class Supervisor:
     def _tick_ms(self) -> int:
         """Up to a tick, but no later than the next restart is due: a restart waits for its
         backoff, not for the tick after it."""
-        due = [c.restart_at for c in self.children if c.restart_at is not None]
-        if not due:
+        due = self._restart_due()
+        if due is None:
             return _TICK_MS
-        return max(0, min(_TICK_MS, math.ceil((min(due) - time.monotonic()) * 1000)))
+        return max(0, min(_TICK_MS, math.ceil((due - time.monotonic()) * 1000)))
 
     def _next_look(self) -> float:
+        due = self._restart_due()
+        tick = self.checked_at + _TICK_MS / 1000
+        return tick if due is None else min(tick, due)
+
+    def _restart_due(self) -> float | None:
+        """When the soonest restart is due (monotonic), or None."""
         due = [c.restart_at for c in self.children if c.restart_at is not None]
-        return min([self.checked_at + _TICK_MS / 1000, *due])
+        return min(due) if due else None
 
     def _watch(self, child: Child, now: float) -> None:
         if not child.alive or child.kill_at is not None or child.removed or self.stop_reason:

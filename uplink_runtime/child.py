@@ -239,9 +239,8 @@ def _check_shape(msg: dict[str, Any]) -> None:
     if msg["role"] not in _ROLES:
         raise ValueError(f"heartbeat role must be one of {', '.join(_ROLES)}")
     msg["role"] = Role(msg["role"])
-    for key, keys_are in (("counters", _STR), ("hist", _INT_KEYS)):
+    for key, keys_are, name in (("counters", _STR, "str"), ("hist", _INT_KEYS, "int")):
         if not _maps_to_int(msg[key], keys_are):
-            name = "str" if keys_are is _STR else "int"
             raise ValueError(f"heartbeat {key} must map {name} to int")
     info = msg["info"]
     if not isinstance(info, dict) or not all(
